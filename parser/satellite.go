@@ -1,0 +1,156 @@
+package parser
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Satellites maps the NodeIDs of the public satellites to their names
+// (STORJ-FORMATS.md §7). Unknown IDs keep their ID as their name.
+var satellites = map[string]string{
+	"12EayRS2V1kEsWESU9QMRseFhdxYxKicsiFmxrsLZHeLUtdps3S": "us1",
+	"12L9ZFwhzVpuEKMUNUqkaTLGzwY9G24tbiigLiXpmZWKwmcNDDs": "eu1",
+	"121RTSDpyNZVcEU84Ticf2L1ntiuUimbWgfATz21tuvgk3vzoA6": "ap1",
+	"1wFTAgs9DP5RSnCqKV1eLf6N9wtk4EAtmN5DpSxcs8EjT69tGE":  "saltlake",
+	// decommissioned, but still in old logs
+	"12tRQrMTWUWwzwGh18i7Fqs67kmdhH9t6aToeiwbo5mfS2rUmo":  "us2",
+	"12rfG3sh9NCWiX3ivPjq2HtdLmbqCrvHVEzJubnzFzosMuawymB": "europe-north-1",
+	"118UWpMCHzs6CvSgWd9BfFVjw5K9pZbJjkfZJexMtSkmKxvvAW":  "stefan-benten",
+}
+
+// internedIDs holds each known ID once, so that parsing one costs no
+// allocation.
+var internedIDs = func() map[string]string {
+	m := make(map[string]string, len(satellites))
+	for id := range satellites {
+		m[id] = id
+	}
+	return m
+}()
+
+func internSatellite(v rawVal) string {
+	if v.typ != 's' {
+		return ""
+	}
+	if id, ok := internedIDs[string(v.b)]; ok {
+		return id
+	}
+	return v.str()
+}
+
+// SatelliteName returns the name of a satellite ID ("us1"), or the ID itself
+// when it is not a known satellite. "" stays "".
+func SatelliteName(id string) string {
+	if n, ok := satellites[id]; ok {
+		return n
+	}
+	return id
+}
+
+// ErrorClass is a small, fixed classification of the error texts of
+// transfers, fit to be a metric label.
+type ErrorClass uint8
+
+// Error classes, matched in this order.
+const (
+	ErrNone ErrorClass = iota
+	ErrFileNotFound
+	ErrDatabaseLocked
+	ErrDisk
+	ErrBrokenPipe
+	ErrConnectionReset
+	ErrClosedConnection
+	ErrUnexpectedEOF
+	ErrTimeout
+	ErrCanceled
+	ErrOther
+)
+
+var errorClassNames = [...]string{"", "file_not_found", "database_locked", "disk", "broken_pipe",
+	"connection_reset", "closed_connection", "unexpected_eof", "timeout", "canceled", "other"}
+
+// ErrorClasses lists every class but ErrNone.
+var ErrorClasses = []ErrorClass{ErrFileNotFound, ErrDatabaseLocked, ErrDisk, ErrBrokenPipe,
+	ErrConnectionReset, ErrClosedConnection, ErrUnexpectedEOF, ErrTimeout, ErrCanceled, ErrOther}
+
+func (c ErrorClass) String() string {
+	if int(c) < len(errorClassNames) {
+		return errorClassNames[c]
+	}
+	return "other"
+}
+
+var errorPatterns = []struct {
+	class ErrorClass
+	subs  []string
+}{
+	{ErrFileNotFound, []string{"file does not exist", "no such file or directory"}},
+	{ErrDatabaseLocked, []string{"database is locked"}},
+	{ErrDisk, []string{"no space left on device", "input/output error", "not enough available disk space",
+		"out of space", "read-only file system", "disk"}},
+	{ErrBrokenPipe, []string{"broken pipe"}},
+	{ErrConnectionReset, []string{"connection reset"}},
+	{ErrClosedConnection, []string{"use of closed network connection", "closed network connection"}},
+	{ErrUnexpectedEOF, []string{"unexpected EOF"}},
+	{ErrTimeout, []string{"i/o timeout", "timed out", "timeout", "deadline exceeded"}},
+	{ErrCanceled, []string{"context canceled", "canceled", "Canceled"}},
+}
+
+// ClassifyError maps an error text to its class (ErrNone for "").
+func ClassifyError(err string) ErrorClass {
+	if err == "" {
+		return ErrNone
+	}
+	for _, p := range errorPatterns {
+		for _, s := range p.subs {
+			if strings.Contains(err, s) {
+				return p.class
+			}
+		}
+	}
+	return ErrOther
+}
+
+// CancelReason is the bounded form of a `download canceled` reason
+// (STORJ-FORMATS.md §8.4).
+type CancelReason uint8
+
+// Cancel reasons.
+const (
+	ReasonNone CancelReason = iota
+	ReasonContextCanceled
+	ReasonStreamClosed
+	ReasonSizeMismatch
+	ReasonUnknown
+)
+
+var cancelReasonNames = [...]string{"", "context_canceled", "stream_closed", "size_mismatch", "unknown"}
+
+func (r CancelReason) String() string {
+	if int(r) < len(cancelReasonNames) {
+		return cancelReasonNames[r]
+	}
+	return "unknown"
+}
+
+var sentBytes = regexp.MustCompile(`^downloaded size \((\d+) bytes\)`)
+
+// ClassifyReason maps a cancel reason to its class, and for the
+// "downloaded size (N bytes) ..." form returns N, the bytes actually sent.
+func ClassifyReason(reason string) (CancelReason, int64) {
+	switch {
+	case reason == "":
+		return ReasonNone, 0
+	case reason == "context canceled":
+		return ReasonContextCanceled, 0
+	case reason == "stream closed by peer":
+		return ReasonStreamClosed, 0
+	case strings.HasPrefix(reason, "downloaded size ("):
+		if m := sentBytes.FindStringSubmatch(reason); m != nil {
+			n, _ := atoi([]byte(m[1]))
+			return ReasonSizeMismatch, n
+		}
+		return ReasonSizeMismatch, 0
+	}
+	return ReasonUnknown, 0
+}
