@@ -1,0 +1,91 @@
+// Command storagenode-exporter is a Prometheus exporter for Storj storage
+// nodes: it reads node logs and reports on them.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+// CLI is the command line. Each command has a file of its own.
+type CLI struct {
+	Log LogFlags `embed:"" prefix:"log."`
+
+	Report  ReportCmd  `cmd:"" help:"Success rates, per-satellite figures and top errors from log files."`
+	Version VersionCmd `cmd:"" help:"Print build information."`
+}
+
+// LogFlags are the exporter's own logging flags, named as promslog names them.
+type LogFlags struct {
+	Level  string `default:"info" enum:"debug,info,warn,error" help:"Only log messages with the given severity or above (${enum})."`
+	Format string `default:"logfmt" enum:"logfmt,json" help:"Output format of log messages (${enum})."`
+}
+
+// New builds the logger the flags describe.
+func (f LogFlags) New(w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(strings.ToUpper(f.Level)))
+	opts := &slog.HandlerOptions{Level: level}
+	if f.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run parses args and runs the command; it returns the exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var cli CLI
+	parser, err := kong.New(&cli,
+		kong.Name("storagenode-exporter"),
+		kong.Description("Prometheus exporter and log reports for Storj storage nodes."),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(int) {}),
+		kong.UsageOnError(),
+	)
+	if err != nil {
+		fmt.Fprintln(stderr, "storagenode-exporter:", err)
+		return 2
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			return 0
+		}
+		fmt.Fprintln(stderr, "storagenode-exporter:", err)
+		return 2
+	}
+	if kctx == nil || kctx.Command() == "" {
+		return 0
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Logger: cli.Log.New(stderr)}
+	kctx.BindTo(ctx, (*context.Context)(nil))
+	kctx.Bind(env)
+	if err := kctx.Run(); err != nil {
+		fmt.Fprintln(stderr, "storagenode-exporter:", err)
+		return 1
+	}
+	return 0
+}
+
+// Env is what every command gets besides its flags: the standard streams
+// and the logger, so that tests can run commands in-process.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Logger *slog.Logger
+}

@@ -1,0 +1,239 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+
+	"github.com/storagenode-exporter/storagenode-exporter/parser"
+)
+
+// Counter counts log lines into a Summary under the outcome rules. Lines
+// must come in the order the node wrote them: rule 5 (a DEBUG follow-up of a
+// race-lost cancel is not counted again) depends on it. A Counter is not safe
+// for concurrent use.
+type Counter struct {
+	Summary
+	tracker *parser.Tracker
+}
+
+// NewCounter returns an empty Counter.
+func NewCounter() *Counter {
+	return &Counter{tracker: parser.NewTracker(0)}
+}
+
+// Line counts one line (its trailing newline may be present).
+func (c *Counter) Line(line []byte) {
+	ev, ok := c.Summary.line(line)
+	if !ok {
+		return
+	}
+	if res, counted := c.tracker.Count(&ev); counted {
+		c.addOutcome(&ev, res)
+	}
+}
+
+// line counts a line's non-outcome facts and returns the event when it is
+// a transfer outcome still to be counted.
+func (s *Summary) line(line []byte) (parser.Event, bool) {
+	s.Lines++
+	ev, err := parser.Parse(line)
+	if err != nil {
+		var se *parser.SyntaxError
+		switch {
+		case errors.Is(err, parser.ErrBlank):
+			s.Blank++
+		case errors.As(err, &se):
+			s.Unparsed++
+			if int(se.Reason) < len(s.UnparsedBy) {
+				s.UnparsedBy[se.Reason]++
+			}
+		}
+		return parser.Event{}, false
+	}
+	s.addEvent(&ev)
+	return ev, ev.Kind == parser.KindTransferOutcome
+}
+
+// needsOrder tells whether rule 5 may change how an outcome counts, so that
+// it must go through the Tracker in line order.
+func needsOrder(ev *parser.Event) bool {
+	return ev.RaceLost || ev.Level == parser.Debug &&
+		(ev.Message == "download canceled" || ev.Message == "upload failed")
+}
+
+// Open opens a log file for reading, plain or gzip-compressed (told by its
+// first bytes, not its name). "-" is standard input.
+func Open(path string) (io.ReadCloser, error) {
+	var f *os.File
+	if path == "-" {
+		f = os.Stdin
+	} else {
+		var err error
+		if f, err = os.Open(path); err != nil {
+			return nil, err
+		}
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			f.Close()
+			return nil, fmt.Errorf("%s: is a directory", path)
+		}
+	}
+	r, err := OpenReader(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return readCloser{r, func() error { r.Close(); return f.Close() }}, nil
+}
+
+// OpenReader wraps r, decompressing it when it starts like gzip. Closing the
+// result does not close r.
+func OpenReader(r io.Reader) (io.ReadCloser, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	magic, err := br.Peek(2)
+	if err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		return readCloser{zr, zr.Close}, nil
+	}
+	return readCloser{br, func() error { return nil }}, nil
+}
+
+type readCloser struct {
+	io.Reader
+	close func() error
+}
+
+func (r readCloser) Close() error { return r.close() }
+
+// chunkSize is how much a worker parses at a time. A line longer than that
+// makes its chunk grow to hold it whole.
+const chunkSize = 1 << 20
+
+type chunk struct {
+	buf  []byte // the whole lines of this chunk
+	part Summary
+	// outcomes whose count depends on the lines before (rule 5), in order
+	ordered []parser.Event
+	done    chan struct{}
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+
+// Read counts every line of r into c, using up to workers goroutines for
+// parsing (0: one per CPU). Counts are exactly those of calling c.Line on
+// each line in order: chunks are parsed in parallel, but the outcomes whose
+// count depends on earlier lines are replayed through c's Tracker in order.
+func (c *Counter) Read(r io.Reader, workers int) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	work := make(chan *chunk, workers)
+	order := make(chan *chunk, 2*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ch := range work {
+				ch.parse()
+				close(ch.done)
+			}
+		}()
+	}
+	mergeDone := make(chan struct{})
+	go func() {
+		defer close(mergeDone)
+		for ch := range order {
+			<-ch.done
+			c.Merge(&ch.part)
+			for i := range ch.ordered {
+				if res, counted := c.tracker.Count(&ch.ordered[i]); counted {
+					c.addOutcome(&ch.ordered[i], res)
+				}
+			}
+			b := ch.buf[:cap(ch.buf)]
+			if cap(b) == chunkSize {
+				bufPool.Put(&b)
+			}
+		}
+	}()
+	err := split(r, func(buf []byte) {
+		ch := &chunk{buf: buf, done: make(chan struct{})}
+		order <- ch
+		work <- ch
+	})
+	close(work)
+	close(order)
+	wg.Wait()
+	<-mergeDone
+	return err
+}
+
+func (ch *chunk) parse() {
+	b := ch.buf
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		var line []byte
+		if i < 0 {
+			line, b = b, nil
+		} else {
+			line, b = b[:i], b[i+1:]
+		}
+		ev, ok := ch.part.line(line)
+		if !ok {
+			continue
+		}
+		if needsOrder(&ev) {
+			ch.ordered = append(ch.ordered, ev)
+		} else {
+			ch.part.addOutcome(&ev, ev.Result)
+		}
+	}
+}
+
+// split reads r into chunks of whole lines and hands each to emit. The last
+// line may lack its newline. A chunk is never empty.
+func split(r io.Reader, emit func([]byte)) error {
+	buf := *bufPool.Get().(*[]byte)
+	n := 0 // bytes held in buf
+	for {
+		m, err := io.ReadFull(r, buf[n:])
+		n += m
+		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		if err != nil && !eof {
+			if n > 0 {
+				emit(buf[:n]) // what was read still counts
+			}
+			return err
+		}
+		if eof {
+			if n > 0 {
+				emit(buf[:n])
+			}
+			return nil
+		}
+		last := bytes.LastIndexByte(buf[:n], '\n')
+		if last < 0 { // one line longer than the buffer: grow it
+			bigger := make([]byte, 2*len(buf))
+			copy(bigger, buf[:n])
+			buf = bigger
+			continue
+		}
+		next := *bufPool.Get().(*[]byte)
+		if len(next) < n-last-1 {
+			next = make([]byte, max(chunkSize, 2*(n-last-1)))
+		}
+		rest := copy(next, buf[last+1:n])
+		emit(buf[:last+1])
+		buf, n = next, rest
+	}
+}

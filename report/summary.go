@@ -1,0 +1,223 @@
+// Package report counts what operators ask a success-rate script for:
+// transfers by action and outcome, audits with recoverable and critical
+// failures, uploads rejected, per-satellite figures and the top error
+// classes, from log lines read under the parser's outcome rules.
+package report
+
+import (
+	"sort"
+	"time"
+
+	"github.com/storagenode-exporter/storagenode-exporter/parser"
+)
+
+// Counts are the outcomes of one action.
+type Counts struct {
+	Success      int64 `json:"success"`
+	Canceled     int64 `json:"canceled"`
+	Failed       int64 `json:"failed"`
+	SuccessBytes int64 `json:"success_bytes"`
+}
+
+// Total is every outcome counted.
+func (c Counts) Total() int64 { return c.Success + c.Canceled + c.Failed }
+
+func (c *Counts) add(o Counts) {
+	c.Success += o.Success
+	c.Canceled += o.Canceled
+	c.Failed += o.Failed
+	c.SuccessBytes += o.SuccessBytes
+}
+
+const nActions = int(parser.ActionOther) + 1
+
+// ByAction holds Counts indexed by parser.Action.
+type ByAction [nActions]Counts
+
+// ErrorKey is an action and an error class.
+type ErrorKey struct {
+	Action parser.Action
+	Class  parser.ErrorClass
+}
+
+// Summary is what a report shows. The zero value is empty and ready.
+type Summary struct {
+	Lines           int64 // every line read, blank and unparsed ones included
+	Blank           int64
+	Unparsed        int64
+	UnparsedBy      [len(reasonSlots)]int64 // indexed by parser.Reason
+	UploadsRejected int64
+	Transfers       ByAction
+	// Transfers whose line names no action, or one that is not a transfer action.
+	NoAction Counts
+	// Audits (GET_AUDIT) that failed with `file does not exist` are
+	// critical: they lower the audit score. Other failures are recoverable.
+	AuditCritical    int64
+	AuditRecoverable int64
+	Satellites       map[string]*ByAction // by satellite name
+	Errors           map[ErrorKey]int64
+	Levels           [int(parser.Fatal) + 1]int64
+	First, Last      time.Time
+}
+
+var reasonSlots = [int(parser.ReasonForeign) + 1]struct{}{}
+
+// addLine counts a parsed line that is not a transfer outcome, or that is
+// one whose rule-5 verdict is already known (res, counted).
+func (s *Summary) addEvent(ev *parser.Event) {
+	if int(ev.Level) < len(s.Levels) {
+		s.Levels[ev.Level]++
+	}
+	if !ev.Time.IsZero() {
+		if s.First.IsZero() || ev.Time.Before(s.First) {
+			s.First = ev.Time
+		}
+		if ev.Time.After(s.Last) {
+			s.Last = ev.Time
+		}
+	}
+	if ev.Kind == parser.KindUploadRejected {
+		s.UploadsRejected++
+	}
+}
+
+// addOutcome counts one transfer outcome that counts under the rules.
+func (s *Summary) addOutcome(ev *parser.Event, res parser.Result) {
+	c := &s.NoAction
+	if ev.Action != parser.ActionNone && ev.Action != parser.ActionOther && ev.Action != parser.ActionDelete {
+		c = &s.Transfers[ev.Action]
+	}
+	var sat *ByAction
+	if ev.Satellite != "" || c != &s.NoAction {
+		name := parser.SatelliteName(ev.Satellite)
+		if name == "" {
+			name = "unknown"
+		}
+		if s.Satellites == nil {
+			s.Satellites = map[string]*ByAction{}
+		}
+		sat = s.Satellites[name]
+		if sat == nil {
+			sat = new(ByAction)
+			s.Satellites[name] = sat
+		}
+	}
+	var one Counts
+	switch res {
+	case parser.Success:
+		one.Success = 1
+		if ev.HasSize && ev.Size > 0 {
+			one.SuccessBytes = ev.Size
+		}
+	case parser.Canceled:
+		one.Canceled = 1
+	case parser.Failed:
+		one.Failed = 1
+		class := parser.ClassifyError(ev.Error)
+		if class == parser.ErrNone {
+			class = parser.ErrOther
+		}
+		if s.Errors == nil {
+			s.Errors = map[ErrorKey]int64{}
+		}
+		s.Errors[ErrorKey{ev.Action, class}]++
+		if ev.Action == parser.GETAudit {
+			if class == parser.ErrFileNotFound {
+				s.AuditCritical++
+			} else {
+				s.AuditRecoverable++
+			}
+		}
+	}
+	c.add(one)
+	if sat != nil {
+		a := ev.Action
+		if c == &s.NoAction {
+			a = parser.ActionNone
+		}
+		sat[a].add(one)
+	}
+}
+
+// Merge adds o into s.
+func (s *Summary) Merge(o *Summary) {
+	s.Lines += o.Lines
+	s.Blank += o.Blank
+	s.Unparsed += o.Unparsed
+	for i := range s.UnparsedBy {
+		s.UnparsedBy[i] += o.UnparsedBy[i]
+	}
+	s.UploadsRejected += o.UploadsRejected
+	for i := range s.Transfers {
+		s.Transfers[i].add(o.Transfers[i])
+	}
+	s.NoAction.add(o.NoAction)
+	s.AuditCritical += o.AuditCritical
+	s.AuditRecoverable += o.AuditRecoverable
+	for name, b := range o.Satellites {
+		if s.Satellites == nil {
+			s.Satellites = map[string]*ByAction{}
+		}
+		t := s.Satellites[name]
+		if t == nil {
+			t = new(ByAction)
+			s.Satellites[name] = t
+		}
+		for i := range b {
+			t[i].add(b[i])
+		}
+	}
+	for k, n := range o.Errors {
+		if s.Errors == nil {
+			s.Errors = map[ErrorKey]int64{}
+		}
+		s.Errors[k] += n
+	}
+	for i := range s.Levels {
+		s.Levels[i] += o.Levels[i]
+	}
+	if !o.First.IsZero() && (s.First.IsZero() || o.First.Before(s.First)) {
+		s.First = o.First
+	}
+	if o.Last.After(s.Last) {
+		s.Last = o.Last
+	}
+}
+
+// ErrorCount is one row of the top errors.
+type ErrorCount struct {
+	Action parser.Action
+	Class  parser.ErrorClass
+	Count  int64
+}
+
+// TopErrors returns the failure classes by action, most frequent first.
+func (s *Summary) TopErrors(n int) []ErrorCount {
+	out := make([]ErrorCount, 0, len(s.Errors))
+	for k, c := range s.Errors {
+		out = append(out, ErrorCount{k.Action, k.Class, c})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		if out[i].Action != out[j].Action {
+			return out[i].Action < out[j].Action
+		}
+		return out[i].Class < out[j].Class
+	})
+	if n > 0 && len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// SatelliteNames returns the satellites seen, in name order.
+func (s *Summary) SatelliteNames() []string {
+	names := make([]string, 0, len(s.Satellites))
+	for n := range s.Satellites {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
