@@ -84,8 +84,10 @@ const maxPrefix = 512
 func Parse(line []byte) (Event, error) {
 	var ev Event
 	var f fields
-	err := parse(line, &ev, &f)
-	return ev, err
+	if err := parse(line, &ev, &f); err != nil {
+		return Event{}, err
+	}
+	return ev, nil
 }
 
 func parse(line []byte, ev *Event, f *fields) error {
@@ -288,7 +290,8 @@ func headerAt(line []byte, i int, f *fields) (header, bool) {
 		return header{}, false
 	}
 	switch {
-	case k == len(b):
+	case k == len(b): // a level and nothing after it: a cut line
+		return header{}, false
 	case b[k] == '\t' && h.mode == modeTab:
 		k++
 	case b[k] == ' ' && h.mode == modeSpace:

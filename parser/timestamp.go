@@ -17,7 +17,7 @@ func parseTime(b []byte) (t time.Time, offset int32, n int, ok bool) {
 	hour, ok4 := num(b[11:13])
 	minute, ok5 := num(b[14:16])
 	sec, ok6 := num(b[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 ||
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || year < 1970 || month < 1 || month > 12 || day < 1 ||
 		day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, 0, 0, false
 	}
