@@ -365,17 +365,17 @@ func TestTypedEvents(t *testing.T) {
 func TestClassify(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]parser.ErrorClass{
-		"":                          parser.ErrNone,
-		"file does not exist":       parser.ErrFileNotFound,
+		"":                                   parser.ErrNone,
+		"file does not exist":                parser.ErrFileNotFound,
 		"ordersdb error: database is locked": parser.ErrDatabaseLocked,
 		"write tcp 172.17.0.2:28967->172.17.0.1:53694: write: broken pipe": parser.ErrBrokenPipe,
-		"read: connection reset by peer":                                  parser.ErrConnectionReset,
-		"unexpected EOF":                                                  parser.ErrUnexpectedEOF,
-		"context canceled":                                                parser.ErrCanceled,
-		"use of closed network connection":                                parser.ErrClosedConnection,
-		"dial tcp: i/o timeout":                                           parser.ErrTimeout,
-		"write: no space left on device":                                  parser.ErrDisk,
-		"something new":                                                   parser.ErrOther,
+		"read: connection reset by peer":                                   parser.ErrConnectionReset,
+		"unexpected EOF":                                                   parser.ErrUnexpectedEOF,
+		"context canceled":                                                 parser.ErrCanceled,
+		"use of closed network connection":                                 parser.ErrClosedConnection,
+		"dial tcp: i/o timeout":                                            parser.ErrTimeout,
+		"write: no space left on device":                                   parser.ErrDisk,
+		"something new":                                                    parser.ErrOther,
 	} {
 		if got := parser.ClassifyError(in); got != want {
 			t.Errorf("ClassifyError(%q) = %v, want %v", in, got, want)
