@@ -206,9 +206,9 @@ func split(r io.Reader, emit func([]byte)) error {
 	buf := *bufPool.Get().(*[]byte)
 	n := 0 // bytes held in buf
 	for {
-		m, err := io.ReadFull(r, buf[n:])
+		m, err := fill(r, buf[n:])
 		n += m
-		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		eof := err == io.EOF
 		if err != nil && !eof {
 			if n > 0 {
 				emit(buf[:n]) // what was read still counts
@@ -236,4 +236,19 @@ func split(r io.Reader, emit func([]byte)) error {
 		emit(buf[:last+1])
 		buf, n = next, rest
 	}
+}
+
+// fill reads into b until it is full or r fails; unlike io.ReadFull it
+// returns io.EOF only for a clean end, so that a stream cut short (a
+// truncated gzip file says io.ErrUnexpectedEOF) is an error.
+func fill(r io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }

@@ -1,0 +1,541 @@
+// Package tail follows one log file by path, like "tail -F", without losing
+// or duplicating lines across rotation, re-creation or truncation.
+//
+// # Model
+//
+// A [Follower] follows exactly one path and hands complete lines to an emit
+// callback, in file order. A line is the bytes before a "\n"; the "\n" and
+// one trailing "\r" are removed. Lines may be of any length (a growing buffer
+// is used, not a fixed-size scanner). Empty lines are emitted too. A partial
+// last line (no "\n" yet) is held back until its newline arrives; it is only
+// emitted without a newline when the file it belongs to is left behind (see
+// rotation and truncation below), so that no byte is ever dropped silently.
+//
+// Start: by default reading starts at the end of the file that is at the path
+// when Run starts, so old content is not emitted (if that file ends in an
+// unfinished line, reading starts at the beginning of that line so it is
+// emitted whole once finished). With Config.FromBeginning it starts at offset
+// 0. If no file exists yet, the follower waits for one and reads it from
+// offset 0, because all of its content is new.
+//
+// Whenever the open file is read to its end (EOF), the follower stats the
+// path and compares it with the open file (os.SameFile):
+//
+//   - same file, size >= read offset: nothing to do; wait for the next poll
+//     (the follower never spins while idle).
+//   - same file, size < read offset: the file was truncated (copytruncate).
+//     The held partial line, if any, is emitted as a line, and reading
+//     restarts at offset 0. Whatever is in the file at that moment is taken
+//     as new content.
+//   - a different file at the path (rename rotation, re-creation): the new
+//     file is opened first; then the old file, still open, is read to its
+//     end (lines a writer appended to it through its own descriptor in the
+//     meantime included), its partial last line is emitted as a line, it is
+//     closed, and the new file is read from offset 0. If the new file cannot
+//     be opened yet, the old one stays open and followed.
+//   - nothing at the path (deleted, or renamed away and not yet re-created):
+//     the open file stays open and keeps being read (a writer may still
+//     append to it), and the follower waits for the path to come back, then
+//     proceeds as for a different file.
+//
+// Errors (permission denied on open, stat or read, and others) never end Run:
+// they are logged once when they start (and once when they end), counted in
+// Stats.Errors, and the operation is retried at the next poll.
+//
+// Waiting is done by a [Poller]. The default one ([NewPoller]) watches the
+// file's directory with fsnotify, so that writes, creations and renames wake
+// the follower at once, and also wakes on a ticker (1s by default) so that
+// filesystems without inotify (NFS, SMB, some container mounts) still work.
+//
+// Known limits, inherent to the rotation methods rather than to this
+// package: with copytruncate, lines written between the copy and the
+// truncation are lost by logrotate itself, and a truncation followed by
+// more new data than was read before it, all between two polls, looks like
+// plain growth; with rename rotation, lines a writer appends to the old file
+// after the follower has drained it and switched are not seen, and a file
+// that is rotated away again before the follower ever opened it (two
+// rotations within one poll) is not seen at all.
+package tail
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultPollInterval is the ticker interval of the default poller when
+// Config.PollInterval is 0.
+const DefaultPollInterval = time.Second
+
+const (
+	readSize = 64 << 10 // initial buffer size, and the size it shrinks back to
+	minRead  = 16 << 10 // never issue a read into less free space than this
+	bigBuf   = 1 << 20  // a buffer grown beyond this is shrunk when possible
+)
+
+// Poller tells the follower when to look at the file again.
+//
+// Wait blocks until something may have changed (or some time has passed) and
+// returns nil, or returns an error when ctx is done. It is only called from
+// the goroutine running [Follower.Run], after the follower has read all
+// available data, so an implementation may return spuriously but should not
+// return immediately forever.
+type Poller interface {
+	Wait(ctx context.Context) error
+}
+
+// Config configures a Follower.
+type Config struct {
+	Path          string
+	FromBeginning bool
+	Poller        Poller        // nil: the production fsnotify+ticker poller
+	PollInterval  time.Duration // ticker interval for the default poller; 0 → 1s
+	Logger        *slog.Logger  // nil → discard
+}
+
+// Stats is a snapshot of a Follower's counters.
+type Stats struct {
+	Lines       uint64 // lines emitted (emit returned nil)
+	Opens       uint64 // files opened
+	Rotations   uint64 // switches to a different file at the path
+	Truncations uint64 // truncations detected
+	Errors      uint64 // error episodes (each one logged once)
+	Offset      int64  // bytes read from the current file, a held partial line included
+	// Open is true while a file is open and readable. A file that was
+	// removed or renamed away stays open (and read) until another file
+	// appears at the path.
+	Open bool
+}
+
+// file is what the follower needs from an open file; *os.File implements
+// it. Tests replace the open function to inject failures.
+type file interface {
+	io.Reader
+	io.ReaderAt
+	io.Seeker
+	io.Closer
+	Stat() (fs.FileInfo, error)
+}
+
+// Follower follows one log file. Create it with New.
+type Follower struct {
+	cfg Config
+	log *slog.Logger
+
+	// openFile and stat are os.Open and os.Stat, replaceable by tests.
+	openFile func(name string) (file, error)
+	stat     func(name string) (fs.FileInfo, error)
+
+	lines, opens, rotations, truncations, errs atomic.Uint64
+	offset                                     atomic.Int64
+	open                                       atomic.Bool
+}
+
+// New returns a Follower for cfg. It does not touch the file system; Run
+// does.
+func New(cfg Config) *Follower {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	return &Follower{
+		cfg: cfg,
+		log: logger.With("path", cfg.Path),
+		openFile: func(name string) (file, error) {
+			f, err := os.Open(name)
+			if err != nil {
+				return nil, err
+			}
+			return f, nil
+		},
+		stat: os.Stat,
+	}
+}
+
+// Stats returns a snapshot of the counters. It is safe to call concurrently
+// with Run.
+func (f *Follower) Stats() Stats {
+	return Stats{
+		Lines:       f.lines.Load(),
+		Opens:       f.opens.Load(),
+		Rotations:   f.rotations.Load(),
+		Truncations: f.truncations.Load(),
+		Errors:      f.errs.Load(),
+		Offset:      f.offset.Load(),
+		Open:        f.open.Load(),
+	}
+}
+
+// Run follows the file and calls emit for every line until ctx is done or
+// emit returns an error.
+//
+// When ctx is done Run stops at a line boundary, closes its files and
+// returns nil. When emit returns an error, Run returns that error as is. If
+// the Poller's Wait fails while ctx is not done, Run returns that error
+// wrapped. File system errors do not end Run (see the package doc).
+//
+// The line passed to emit is only valid during the call; emit must copy it
+// to keep it. emit may block: the follower simply stops reading meanwhile
+// (the file is the buffer). Run must not be called concurrently on the same
+// Follower; calling it again after it returned starts afresh (counters keep
+// accumulating).
+func (f *Follower) Run(ctx context.Context, emit func(line []byte) error) error {
+	poller := f.cfg.Poller
+	if poller == nil {
+		p := NewPoller(f.cfg.Path, f.cfg.PollInterval, f.log)
+		defer p.Close()
+		poller = p
+	}
+	r := &runner{
+		f:    f,
+		ctx:  ctx,
+		done: ctx.Done(),
+		emit: emit,
+		buf:  make([]byte, readSize),
+	}
+	defer r.closeFile()
+
+	// The file at the path now, if any, is the one that starts at its end.
+	if !f.cfg.FromBeginning {
+		if fi, err := f.stat(f.cfg.Path); err == nil {
+			r.startInfo = fi
+		}
+	}
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err := r.cycle(); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err := poller.Wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("tail: poller: %w", err)
+		}
+	}
+}
+
+// runner is the state of one Run call.
+type runner struct {
+	f    *Follower
+	ctx  context.Context
+	done <-chan struct{}
+	emit func([]byte) error
+
+	file      file        // the open file, nil if none
+	info      fs.FileInfo // file's identity, from when it was opened
+	offset    int64       // read position in file
+	startInfo fs.FileInfo // the file to start at the end of; nil once used
+
+	// buf[start:end] is data read but not emitted yet (at most one partial
+	// line once split has run); buf[start:scan] is known to hold no '\n'.
+	buf              []byte
+	start, scan, end int
+
+	state      string // for logging: "", "ok", "missing", "gone", or an error
+	stateIsErr bool
+}
+
+// cycle reads everything that is available, handling rotation and
+// truncation, and returns when it is time to wait for the next poll. It
+// returns only emit's errors.
+func (r *runner) cycle() error {
+	path := r.f.cfg.Path
+	if r.file == nil {
+		fh, fi, err := r.openPath()
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				r.setState("missing", false, func() {
+					r.f.log.Info("log file does not exist yet; waiting for it to appear")
+				})
+				return nil
+			}
+			r.fail("open", err)
+			return nil
+		}
+		var off int64
+		if r.startInfo != nil && os.SameFile(fi, r.startInfo) {
+			off, err = lastLineStart(fh, fi.Size())
+			if err == nil {
+				_, err = fh.Seek(off, io.SeekStart)
+			}
+			if err != nil {
+				fh.Close()
+				r.fail("seek", err)
+				return nil
+			}
+		}
+		r.startInfo = nil
+		r.adopt(fh, fi, off)
+	}
+
+	for {
+		if ok, err := r.drain(); err != nil || !ok {
+			return err
+		}
+		fi, err := r.f.stat(path)
+		switch {
+		case err == nil && os.SameFile(fi, r.info):
+			if fi.Size() >= r.offset {
+				r.setState("ok", false, nil)
+				return nil
+			}
+			r.f.truncations.Add(1)
+			r.f.log.Info("log file truncated; reading it again from the start",
+				"size", fi.Size(), "offset", r.offset)
+			if err := r.flushPartial(); err != nil {
+				return err
+			}
+			if _, err := r.file.Seek(0, io.SeekStart); err != nil {
+				// Cannot happen on a regular file; reopen to be safe.
+				r.closeFile()
+				r.fail("seek", err)
+				return nil
+			}
+			r.setOffset(0)
+
+		case err == nil: // a different file is at the path
+			fh, nfi, err := r.openPath()
+			if err != nil {
+				if !errors.Is(err, fs.ErrNotExist) { // else: gone again, retry later
+					r.fail("open", err)
+				}
+				return nil
+			}
+			// Drain the old file: a writer may have appended to it until
+			// it reopened the path.
+			if _, err := r.drain(); err != nil || r.ctx.Err() != nil {
+				fh.Close()
+				return err
+			}
+			if err := r.flushPartial(); err != nil {
+				fh.Close()
+				return err
+			}
+			old := r.offset
+			r.closeFile()
+			r.f.rotations.Add(1)
+			r.f.log.Info("log file rotated; old file read to its end, following the new file",
+				"old_file_bytes", old)
+			r.adopt(fh, nfi, 0)
+
+		case errors.Is(err, fs.ErrNotExist):
+			r.setState("gone", false, func() {
+				r.f.log.Info("log file was removed or renamed; still reading the open file until a new one appears")
+			})
+			return nil
+
+		default:
+			r.fail("stat", err)
+			return nil
+		}
+	}
+}
+
+// openPath opens the path and stats the open file.
+func (r *runner) openPath() (file, fs.FileInfo, error) {
+	fh, err := r.f.openFile(r.f.cfg.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, nil, err
+	}
+	return fh, fi, nil
+}
+
+// adopt makes fh, positioned at off, the followed file.
+func (r *runner) adopt(fh file, fi fs.FileInfo, off int64) {
+	r.file, r.info = fh, fi
+	r.start, r.scan, r.end = 0, 0, 0
+	r.setOffset(off)
+	r.f.opens.Add(1)
+	r.f.open.Store(true)
+	r.f.log.Info("following log file", "offset", off)
+}
+
+func (r *runner) closeFile() {
+	if r.file != nil {
+		r.file.Close()
+		r.file, r.info = nil, nil
+	}
+	r.f.open.Store(false)
+}
+
+func (r *runner) setOffset(off int64) {
+	r.offset = off
+	r.f.offset.Store(off)
+}
+
+// drain reads the open file to its end, emitting complete lines. ok is false
+// if it stopped early: on a read error (logged) or because ctx is done. err
+// is emit's error.
+func (r *runner) drain() (ok bool, err error) {
+	for {
+		select {
+		case <-r.done:
+			return false, nil
+		default:
+		}
+		r.makeRoom()
+		n, rerr := r.file.Read(r.buf[r.end:])
+		if n > 0 {
+			r.end += n
+			r.setOffset(r.offset + int64(n))
+			if err := r.split(); err != nil {
+				return false, err
+			}
+		}
+		switch {
+		case rerr == io.EOF:
+			r.f.open.Store(true)
+			return true, nil
+		case rerr != nil:
+			r.f.open.Store(false)
+			r.fail("read", rerr)
+			return false, nil
+		}
+	}
+}
+
+// makeRoom ensures there are at least minRead free bytes after r.end,
+// compacting, growing or shrinking the buffer as needed.
+func (r *runner) makeRoom() {
+	pending := r.end - r.start
+	if pending == 0 {
+		r.start, r.scan, r.end = 0, 0, 0
+	}
+	if len(r.buf) > bigBuf && pending <= readSize/2 {
+		nb := make([]byte, readSize)
+		r.moveTo(nb)
+		return
+	}
+	if len(r.buf)-r.end >= minRead {
+		return
+	}
+	if r.start > 0 {
+		r.moveTo(r.buf)
+	}
+	if len(r.buf)-r.end < minRead {
+		nb := make([]byte, 2*len(r.buf))
+		r.moveTo(nb)
+	}
+}
+
+// moveTo moves the pending data to the start of nb and makes nb the buffer.
+func (r *runner) moveTo(nb []byte) {
+	n := copy(nb, r.buf[r.start:r.end])
+	r.scan -= r.start
+	r.start, r.end = 0, n
+	r.buf = nb
+}
+
+// split emits the complete lines in the buffer.
+func (r *runner) split() error {
+	for {
+		i := bytes.IndexByte(r.buf[r.scan:r.end], '\n')
+		if i < 0 {
+			r.scan = r.end
+			return nil
+		}
+		eol := r.scan + i
+		line := r.buf[r.start:eol]
+		r.start = eol + 1
+		r.scan = r.start
+		if err := r.emitLine(line); err != nil {
+			return err
+		}
+		select {
+		case <-r.done:
+			return nil // drain notices too; stop at this line boundary
+		default:
+		}
+	}
+}
+
+// flushPartial emits the held partial line, if any, as a line.
+func (r *runner) flushPartial() error {
+	if r.start == r.end {
+		return nil
+	}
+	line := r.buf[r.start:r.end]
+	r.start, r.scan, r.end = 0, 0, 0
+	return r.emitLine(line)
+}
+
+func (r *runner) emitLine(line []byte) error {
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	// Cap the slice so that an append in emit cannot scribble on the buffer.
+	if err := r.emit(line[:len(line):len(line)]); err != nil {
+		return err
+	}
+	r.f.lines.Add(1)
+	return nil
+}
+
+// fail records an error: it is logged and counted when it differs from the
+// current state, so a persistent error is reported once, not at every poll.
+func (r *runner) fail(op string, err error) {
+	key := op + ": " + err.Error()
+	r.setState(key, true, func() {
+		r.f.errs.Add(1)
+		msg := "cannot " + op + " log file; will retry"
+		if errors.Is(err, fs.ErrPermission) {
+			msg += " (permission denied: the exporter's user needs read access to the file and search access to its directory)"
+		}
+		r.f.log.Warn(msg, "err", err)
+	})
+}
+
+// setState runs logIt when the state changes, and logs a recovery when an
+// error state gives way to normal following.
+func (r *runner) setState(key string, isErr bool, logIt func()) {
+	if key == r.state {
+		return
+	}
+	if r.stateIsErr && key == "ok" {
+		r.f.log.Info("log file accessible again", "after", r.state)
+	}
+	r.state, r.stateIsErr = key, isErr
+	if logIt != nil {
+		logIt()
+	}
+}
+
+// lastLineStart returns the offset just after the last '\n' before size, or
+// 0 if there is none: where the unfinished last line of the file starts (or
+// size if the file ends with a newline).
+func lastLineStart(r io.ReaderAt, size int64) (int64, error) {
+	buf := make([]byte, min(size, readSize))
+	for end := size; end > 0; {
+		n := min(int64(len(buf)), end)
+		chunk := buf[:n]
+		if _, err := r.ReadAt(chunk, end-n); err != nil {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(chunk, '\n'); i >= 0 {
+			return end - n + int64(i) + 1, nil
+		}
+		end -= n
+	}
+	return 0, nil
+}
