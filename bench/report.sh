@@ -202,7 +202,7 @@ echo
 printf '%-34s %14s   %s\n' "measurement" "value" "target"
 printf '%-34s %14s   %s\n' "----------------------------------" "--------------" "------------"
 printf '%-34s %14s   %s\n' "(a) grep -c -F uploaded" "$(printf '%.3f s' "$t_grep")" ""
-printf '%-34s %14s   %s\n' "(b) successrate.sh (17 passes)" "$(printf '%.3f s' "$t_sr")" ""
+printf '%-34s %14s   %s\n' "(b) successrate.sh (18 passes)" "$(printf '%.3f s' "$t_sr")" ""
 if [ -n "$t_rep" ]; then
 	r_grep=$(ratio "$t_rep" "$t_grep")
 	r_sr=$(ratio "$t_sr" "$t_rep")

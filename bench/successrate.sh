@@ -6,13 +6,15 @@
 # by its own grep pipeline over the whole log (one full pass per category),
 # and the counts are turned into success rates.
 #
-# Categories (17 pipelines = 17 passes over the file):
+# Categories (18 pipelines = 18 passes over the file):
 #   audits (GET_AUDIT)         success, recoverable failed, critical failed
 #                              ("file does not exist"), canceled
 #   downloads (GET)            success, failed, canceled
 #   uploads (PUT)              success, rejected, failed, canceled
 #   repair downloads           success, failed, canceled   (GET_REPAIR)
 #   repair uploads             success, failed, canceled   (PUT_REPAIR)
+#   deletes                    success (the script kept this pass from the
+#                              days of direct deletes, before v1.118)
 #
 # GET and PUT are matched with their quotes ('"GET"', '"PUT"') so that they
 # do not also match GET_AUDIT, GET_REPAIR or PUT_REPAIR. The grep pipelines
@@ -58,6 +60,9 @@ put_repair_success=$(grep PUT_REPAIR "$LOG" | grep uploaded -c)
 put_repair_failed=$(grep PUT_REPAIR "$LOG" | grep 'upload failed' -c)
 put_repair_canceled=$(grep PUT_REPAIR "$LOG" | grep 'upload canceled' -c)
 
+# --- deletes ----------------------------------------------------------------
+deleted=$(grep -c 'deleted' "$LOG")
+
 # pct NUMERATOR DENOMINATOR -> "12.345%" (or "n/a" when the denominator is 0)
 pct() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f%%", 100 * a / b; else printf "n/a" }'
@@ -101,3 +106,5 @@ row "Failed:" "$put_repair_failed"
 row "Canceled:" "$put_repair_canceled"
 row "Successful:" "$put_repair_success"
 row "Success rate:" "$(pct "$put_repair_success" "$put_repair_total")"
+echo "========== DELETE ============="
+row "Deleted:" "$deleted"

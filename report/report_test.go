@@ -217,3 +217,27 @@ func TestGzipAndErrors(t *testing.T) {
 		t.Error("a cut gzip file read without error")
 	}
 }
+
+// BenchmarkRead measures the whole report path (split, parse, count) on
+// current-format lines; bench/report.sh compares the binary with grep.
+func BenchmarkRead(b *testing.B) {
+	var buf bytes.Buffer
+	sats := []string{"12EayRS2V1kEsWESU9QMRseFhdxYxKicsiFmxrsLZHeLUtdps3S", "1wFTAgs9DP5RSnCqKV1eLf6N9wtk4EAtmN5DpSxcs8EjT69tGE"}
+	for i := range 100000 {
+		if i%2 == 0 {
+			fmt.Fprintf(&buf, "2026-09-05T14:20:31Z\tINFO\tpiecestore\tuploaded\t{\"process\": \"storagenode\", \"piece_id\": \"BNERV6D3IQGORXMICYMR6FGFMLOVV6MUB3XMM6IRXDJBVD%06d\", \"satellite_id\": \"%s\", \"action\": \"PUT\", \"remote_address\": \"172.17.0.1:41080\", \"size\": %d}\n", i, sats[i%2], i)
+		} else {
+			fmt.Fprintf(&buf, "2026-09-05T14:20:31Z\tINFO\tpiecestore\tdownloaded\t{\"process\": \"storagenode\", \"piece_id\": \"QHDD2YN7WG7JNBOFX3PJZ5FZQM423KWU3JLHML5KRFWCNA%06d\", \"satellite_id\": \"%s\", \"action\": \"GET\", \"offset\": 0, \"size\": %d, \"remote_address\": \"79.127.219.46:58210\"}\n", i, sats[i%2], i)
+		}
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		c := report.NewCounter()
+		if err := c.Read(bytes.NewReader(data), 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(100000*b.N)/b.Elapsed().Seconds(), "lines/s")
+}

@@ -1,0 +1,25 @@
+# The CI contract: .ci/run calls `make test` on a fresh machine.
+GO ?= go
+
+.PHONY: test fmt vet unit build bench fuzz
+
+test: fmt vet unit
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o storagenode-exporter ./cmd/storagenode-exporter
+
+bench:
+	bench/report.sh
+
+fuzz:
+	$(GO) test -run XXX -fuzz FuzzParse -fuzztime 60s ./parser/
