@@ -1,0 +1,30 @@
+// Package source delivers the lines of a node's log from wherever it is: a
+// file followed through rotation (tail/), a TCP stream from a remote
+// `storagenode-exporter forward`, or standard input. Every source delivers
+// complete lines, in order, and applies backpressure: emit blocks while the
+// pipeline is busy (for a file the file is the buffer; for TCP the kernel's
+// flow control is).
+package source
+
+import (
+	"context"
+	"time"
+)
+
+// Line is one complete log line without its newline. Data is only valid
+// during the emit call. Received is when the line arrived (from the
+// forwarder's framing for TCP streams that carry it; zero otherwise).
+type Line struct {
+	Data     []byte
+	Received time.Time
+}
+
+// Source delivers lines until ctx is done or emit fails.
+type Source interface {
+	// Run delivers complete lines in order. It returns nil when ctx is
+	// canceled, emit's error as is, or an error that makes retrying
+	// pointless.
+	Run(ctx context.Context, emit func(Line) error) error
+	// Up reports whether the source is open and readable now.
+	Up() bool
+}
