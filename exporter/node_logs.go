@@ -1,0 +1,351 @@
+package exporter
+
+import (
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/storagenode-exporter/storagenode-exporter/parser"
+)
+
+// Countries maps a peer address to an ISO 3166 alpha-2 code ("ZZ" if
+// unknown). geo.Lookup implements it.
+type Countries interface {
+	Country(addr netip.Addr) string
+}
+
+// NodeOptions configure a node's log counting.
+type NodeOptions struct {
+	Geo Countries // nil: every country is ZZ
+	// Now is the clock used to time transfers that are followed live.
+	Now func() time.Time
+	// PairLimit bounds the table of started transfers waiting for their
+	// outcome (default 100,000).
+	PairLimit int
+}
+
+// pairMaxAge is how long a started transfer waits for its outcome, in log
+// time, before it is forgotten.
+const pairMaxAge = time.Hour
+
+// liveSkew is how far a line's own time may lag the clock for the line to
+// count as followed live, so that its arrival time can time a transfer.
+const liveSkew = 10 * time.Second
+
+// NodeLogs counts the lines of one node. Lines must come in log order from
+// one goroutine: it is not safe for concurrent use.
+type NodeLogs struct {
+	m       *LogMetrics
+	node    string
+	opts    NodeOptions
+	tracker *parser.Tracker
+
+	lines, unparsed prometheus.Counter
+	levels          [int(parser.Fatal) + 1]prometheus.Counter
+	lastTime        prometheus.Gauge
+	newest          time.Time
+
+	outcomes map[outcomeKey]outcomeCounters
+	started  map[pairKey]start
+	swept    time.Time
+}
+
+type outcomeKey struct {
+	satellite string
+	action    parser.Action
+	result    parser.Result
+}
+
+type outcomeCounters struct {
+	transfers, bytes prometheus.Counter
+}
+
+type pairKey struct {
+	piece  string
+	action parser.Action
+}
+
+type start struct {
+	logTime, received time.Time
+	live              bool
+}
+
+func newNodeLogs(m *LogMetrics, node string, opts NodeOptions) *NodeLogs {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.PairLimit <= 0 {
+		opts.PairLimit = 100_000
+	}
+	n := &NodeLogs{
+		m: m, node: node, opts: opts,
+		tracker:  parser.NewTracker(0),
+		lines:    m.lines.WithLabelValues(node),
+		unparsed: m.unparsed.WithLabelValues(node),
+		lastTime: m.lastTime.WithLabelValues(node),
+		outcomes: map[outcomeKey]outcomeCounters{},
+		started:  map[pairKey]start{},
+	}
+	for _, l := range parser.Levels {
+		n.levels[l] = m.messages.WithLabelValues(node, l.String())
+	}
+	return n
+}
+
+// satName is the satellite label value of an ID.
+func satName(id string) string {
+	if id == "" {
+		return "unknown"
+	}
+	return parser.SatelliteName(id)
+}
+
+// Line counts one line (without its newline). It never fails: a line that
+// is not a storagenode line is counted as unparsed.
+func (n *NodeLogs) Line(line []byte) {
+	n.lines.Inc()
+	ev, err := parser.Parse(line)
+	if err != nil {
+		if !errors.Is(err, parser.ErrBlank) {
+			n.unparsed.Inc()
+		}
+		return
+	}
+	n.Event(&ev)
+}
+
+// Event counts one parsed event.
+func (n *NodeLogs) Event(ev *parser.Event) {
+	if int(ev.Level) < len(n.levels) && n.levels[ev.Level] != nil {
+		n.levels[ev.Level].Inc()
+	}
+	if ev.Time.After(n.newest) {
+		n.newest = ev.Time
+		n.lastTime.Set(float64(ev.Time.UnixNano()) / 1e9)
+	}
+	m := n.m
+	switch ev.Kind {
+	case parser.KindTransferStarted:
+		n.start(ev)
+	case parser.KindTransferOutcome:
+		if res, ok := n.tracker.Count(ev); ok {
+			n.outcome(ev, res)
+		}
+	case parser.KindUploadRejected:
+		m.rejected.WithLabelValues(n.node).Inc()
+	case parser.KindPingFailed:
+		m.pingFailures.WithLabelValues(n.node, satName(ev.Satellite)).Inc()
+	case parser.KindReputation:
+		r, sat := ev.Reputation, satName(ev.Satellite)
+		m.scores.WithLabelValues(n.node, sat, "audit").Set(r.AuditScore)
+		m.scores.WithLabelValues(n.node, sat, "online").Set(r.OnlineScore)
+		m.scores.WithLabelValues(n.node, sat, "suspension").Set(r.SuspensionScore)
+	case parser.KindCompaction:
+		n.compaction(ev)
+	case parser.KindRetain:
+		r, sat := ev.Retain, satName(ev.Satellite)
+		switch r.Phase {
+		case parser.Finished:
+			m.retainRuns.WithLabelValues(n.node, sat, "success").Inc()
+			m.retainTrashed.WithLabelValues(n.node, sat).Add(float64(r.Deleted))
+			m.retainFailed.WithLabelValues(n.node, sat).Add(float64(r.Failed))
+			m.retainDuration.WithLabelValues(n.node, sat).Set(r.Duration.Seconds())
+		case parser.PhaseFailed:
+			m.retainRuns.WithLabelValues(n.node, sat, "failed").Inc()
+		}
+	case parser.KindFilewalker:
+		w := ev.Walker
+		switch w.Phase {
+		case parser.Finished:
+			m.walkerRuns.WithLabelValues(n.node, w.Name.String(), "success").Inc()
+			if w.Name == parser.WalkerUsedSpace {
+				m.usedSpace.WithLabelValues(n.node, satName(ev.Satellite)).Set(float64(w.TotalBytes))
+				m.walkerDuration.WithLabelValues(n.node, w.Name.String(), satName(ev.Satellite)).Set(w.Duration.Seconds())
+			}
+			if w.Trashed > 0 {
+				m.walkerTrashed.WithLabelValues(n.node, w.Name.String()).Add(float64(w.Trashed))
+			}
+		case parser.PhaseFailed:
+			m.walkerRuns.WithLabelValues(n.node, w.Name.String(), "failed").Inc()
+		}
+	case parser.KindTrash:
+		switch ev.Trash.Phase {
+		case parser.Finished:
+			m.trashRuns.WithLabelValues(n.node, "success").Inc()
+			m.trashDuration.WithLabelValues(n.node, satName(ev.Satellite)).Set(ev.Trash.Elapsed.Seconds())
+		case parser.PhaseFailed:
+			m.trashRuns.WithLabelValues(n.node, "failed").Inc()
+		}
+	case parser.KindExpired:
+		x := ev.Expired
+		switch x.Phase {
+		case parser.Finished:
+			m.expiredRuns.WithLabelValues(n.node, "success").Inc()
+		case parser.PhaseFailed:
+			m.expiredRuns.WithLabelValues(n.node, "failed").Inc()
+		}
+		if x.Phase != parser.Started && x.Count > 0 {
+			m.expiredPieces.WithLabelValues(n.node).Add(float64(x.Count))
+		}
+	}
+}
+
+func (n *NodeLogs) outcome(ev *parser.Event, res parser.Result) {
+	act := ev.Action
+	if act != parser.GET && act != parser.GETAudit && act != parser.GETRepair && act != parser.PUT && act != parser.PUTRepair {
+		return // no action, or one that is not a transfer's: nothing to label it with
+	}
+	k := outcomeKey{ev.Satellite, act, res}
+	c, ok := n.outcomes[k]
+	if !ok {
+		sat := satName(ev.Satellite)
+		c = outcomeCounters{
+			transfers: n.m.transfers.WithLabelValues(n.node, sat, act.String(), res.String()),
+			bytes:     n.m.bytes.WithLabelValues(n.node, sat, act.String(), res.String()),
+		}
+		if len(n.outcomes) < 4096 { // a bound against a flood of bogus satellite IDs
+			n.outcomes[k] = c
+		}
+	}
+	c.transfers.Inc()
+	size := ev.Size
+	if res == parser.Canceled && ev.Reason != "" {
+		if r, sent := parser.ClassifyReason(ev.Reason); r == parser.ReasonSizeMismatch {
+			size = sent
+		}
+	}
+	if size > 0 {
+		c.bytes.Add(float64(size))
+	}
+	if res == parser.Success && ev.HasSize {
+		n.m.size.WithLabelValues(n.node, act.String()).Observe(float64(ev.Size))
+	}
+	if ev.Error != "" {
+		n.m.errors.WithLabelValues(n.node, act.String(), parser.ClassifyError(ev.Error).String()).Inc()
+	}
+	if ev.Remote.IsValid() {
+		country := "ZZ"
+		if n.opts.Geo != nil {
+			country = n.opts.Geo.Country(ev.Remote.Addr())
+		}
+		n.m.byCountry.WithLabelValues(n.node, act.String(), country).Inc()
+	}
+	n.finish(ev, res)
+}
+
+// start remembers a DEBUG `... started` line for pairing with its outcome.
+func (n *NodeLogs) start(ev *parser.Event) {
+	if ev.PieceID == "" || ev.Action == parser.ActionNone || ev.Action == parser.ActionOther {
+		return
+	}
+	now := n.opts.Now()
+	k := pairKey{ev.PieceID, ev.Action}
+	if _, dup := n.started[k]; !dup {
+		if len(n.started) >= n.opts.PairLimit {
+			n.sweep(true)
+		}
+		n.m.inFlight.WithLabelValues(n.node, ev.Action.String()).Inc()
+	}
+	n.started[k] = start{logTime: ev.Time, received: now, live: isLive(ev.Time, now)}
+	if ev.Time.Sub(n.swept) > pairMaxAge/4 {
+		n.sweep(false)
+	}
+}
+
+func isLive(logTime, now time.Time) bool {
+	d := now.Sub(logTime)
+	return !logTime.IsZero() && d < liveSkew && d > -liveSkew
+}
+
+// finish pairs an outcome with its start and observes the duration: from
+// arrival times when both lines were followed live, else from the lines'
+// own times when they carry milliseconds (nodes before v1.83); whole-second
+// times of a log read after the fact time nothing.
+func (n *NodeLogs) finish(ev *parser.Event, res parser.Result) {
+	k := pairKey{ev.PieceID, ev.Action}
+	s, ok := n.started[k]
+	if !ok {
+		return
+	}
+	delete(n.started, k)
+	n.m.inFlight.WithLabelValues(n.node, ev.Action.String()).Dec()
+	now := n.opts.Now()
+	var d time.Duration
+	switch {
+	case s.live && isLive(ev.Time, now):
+		d = now.Sub(s.received)
+	case s.logTime.Nanosecond() != 0 || ev.Time.Nanosecond() != 0:
+		d = ev.Time.Sub(s.logTime)
+	default:
+		return
+	}
+	if d < 0 {
+		d = 0
+	}
+	n.m.duration.WithLabelValues(n.node, ev.Action.String(), res.String()).Observe(d.Seconds())
+}
+
+// sweep forgets started transfers older than pairMaxAge in log time; with
+// full, also the oldest half when the table is still full.
+func (n *NodeLogs) sweep(full bool) {
+	n.swept = n.newest
+	expired := 0
+	for k, s := range n.started {
+		if n.newest.Sub(s.logTime) > pairMaxAge {
+			n.forget(k)
+			expired++
+		}
+	}
+	if full && len(n.started) >= n.opts.PairLimit {
+		drop := len(n.started) / 2
+		for k := range n.started { // map order is random: a fair sample
+			if drop == 0 {
+				break
+			}
+			n.forget(k)
+			drop--
+			expired++
+		}
+	}
+	if expired > 0 {
+		n.m.pairsLost.WithLabelValues(n.node).Add(float64(expired))
+	}
+}
+
+func (n *NodeLogs) forget(k pairKey) {
+	delete(n.started, k)
+	n.m.inFlight.WithLabelValues(n.node, k.action.String()).Dec()
+}
+
+func (n *NodeLogs) compaction(ev *parser.Event) {
+	c, m := ev.Compaction, n.m
+	sat, store := satName(ev.Satellite), c.Store
+	if store == "" {
+		store = "unknown"
+	}
+	switch {
+	case ev.Message == "finished compaction": // `compaction failed` repeats a failure it reports too
+		result := "success"
+		if c.Phase == parser.PhaseFailed {
+			result = "failed"
+		}
+		m.compactions.WithLabelValues(n.node, sat, store, result).Inc()
+		if c.Duration > 0 {
+			m.compactionSeconds.WithLabelValues(n.node, sat, store).Add(c.Duration.Seconds())
+			m.compactionLast.WithLabelValues(n.node, sat, store).Set(c.Duration.Seconds())
+		}
+	case ev.Message == "hashtbl rewritten":
+		m.compactRewritten.WithLabelValues(n.node, sat, store).Add(float64(max(c.Rewritten, 0)))
+		m.compactReclaimed.WithLabelValues(n.node, sat, store).Add(float64(max(c.Reclaimed, 0)))
+	}
+	if c.HasStats {
+		m.hashstoreLogBytes.WithLabelValues(n.node, sat, store).Set(float64(c.LogsBytes))
+		m.hashstoreTrash.WithLabelValues(n.node, sat, store).Set(float64(c.TrashBytes))
+		m.hashstoreReclaim.WithLabelValues(n.node, sat, store).Set(float64(c.DataReclaimable))
+	}
+}
+
+// Pending returns the started transfers waiting for their outcome.
+func (n *NodeLogs) Pending() int { return len(n.started) }
