@@ -83,14 +83,14 @@ func NewLogMetrics(reg prometheus.Registerer) *LogMetrics {
 		return v
 	}
 	return &LogMetrics{
-		transfers: cv("storj_transfers_total", "Transfer outcomes from piecestore log lines, by satellite, action and result (success, canceled, failed).", "node", "satellite", "action", "result"),
-		bytes:     cv("storj_transfer_bytes_total", "Bytes of the size field of transfer outcome lines (for a download cancel that says how much was sent, that amount).", "node", "satellite", "action", "result"),
-		byCountry: cv("storj_transfers_by_country_total", "Transfer outcomes by the ISO 3166 alpha-2 country of the remote address (ZZ: private, reserved or unknown); lines without an address are not counted here.", "node", "action", "country"),
-		size:      hv("storj_transfer_size_bytes", "Size of successful transfers.", sizeBuckets, "node", "action"),
-		duration:  hv("storj_transfer_duration_seconds", "Duration of transfers, from pairing DEBUG 'started' lines with their outcome (empty at INFO level).", durationBuckets, "node", "action", "result"),
-		inFlight:  gv("storj_transfers_in_flight", "Transfers started (DEBUG 'started' line) and not finished yet.", "node", "action"),
-		errors:    cv("storj_transfer_errors_total", "Transfer outcomes that carry an error, by error class.", "node", "action", "error"),
-		rejected:  cv("storj_uploads_rejected_total", "Uploads rejected because of too many concurrent requests.", "node"),
+		transfers:    cv("storj_transfers_total", "Transfer outcomes from piecestore log lines, by satellite, action and result (success, canceled, failed).", "node", "satellite", "action", "result"),
+		bytes:        cv("storj_transfer_bytes_total", "Bytes of the size field of transfer outcome lines (for a download cancel that says how much was sent, that amount).", "node", "satellite", "action", "result"),
+		byCountry:    cv("storj_transfers_by_country_total", "Transfer outcomes by the ISO 3166 alpha-2 country of the remote address (ZZ: private, reserved or unknown); lines without an address are not counted here.", "node", "action", "country"),
+		size:         hv("storj_transfer_size_bytes", "Size of successful transfers.", sizeBuckets, "node", "action"),
+		duration:     hv("storj_transfer_duration_seconds", "Duration of transfers, from pairing DEBUG 'started' lines with their outcome (empty at INFO level).", durationBuckets, "node", "action", "result"),
+		inFlight:     gv("storj_transfers_in_flight", "Transfers started (DEBUG 'started' line) and not finished yet.", "node", "action"),
+		errors:       cv("storj_transfer_errors_total", "Transfer outcomes that carry an error, by error class.", "node", "action", "error"),
+		rejected:     cv("storj_uploads_rejected_total", "Uploads rejected because of too many concurrent requests.", "node"),
 		pingFailures: cv("storj_satellite_ping_failures_total", "Failed pings to a satellite ('ping satellite failed').", "node", "satellite"),
 
 		compactions:       cv("storj_hashstore_compactions_total", "Hashstore compactions finished, by result (success, failed).", "node", "satellite", "store", "result"),

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -19,6 +20,7 @@ import (
 type CLI struct {
 	Log LogFlags `embed:"" prefix:"log."`
 
+	Serve   ServeCmd   `cmd:"" default:"withargs" help:"Follow node logs and serve Prometheus metrics (the default command)."`
 	Report  ReportCmd  `cmd:"" help:"Success rates, per-satellite figures and top errors from log files."`
 	Version VersionCmd `cmd:"" help:"Print build information."`
 }
@@ -46,14 +48,30 @@ func main() {
 
 // run parses args and runs the command; it returns the exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runWith(args, stdin, stdout, stderr, nil, context.Background())
+}
+
+// runWith is run with a channel told the listen address once serve listens,
+// and a parent context, for tests.
+func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer, listening chan<- net.Addr, parent context.Context) int {
 	var cli CLI
-	parser, err := kong.New(&cli,
+	var cfg *Config
+	opts := []kong.Option{
 		kong.Name("storagenode-exporter"),
 		kong.Description("Prometheus exporter and log reports for Storj storage nodes."),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(int) {}),
-		kong.UsageOnError(),
-	)
+		kong.Vars{"listen_address": DefaultListenAddress},
+	}
+	if path := configPath(args); path != "" {
+		var err error
+		if cfg, err = loadConfig(path); err != nil {
+			fmt.Fprintln(stderr, "storagenode-exporter:", err)
+			return 2
+		}
+		opts = append(opts, kong.Resolvers(cfg.resolver()))
+	}
+	parser, err := kong.New(&cli, opts...)
 	if err != nil {
 		fmt.Fprintln(stderr, "storagenode-exporter:", err)
 		return 2
@@ -69,9 +87,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if kctx == nil || kctx.Command() == "" {
 		return 0
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Logger: cli.Log.New(stderr)}
+	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Logger: cli.Log.New(stderr), Config: cfg, Listening: listening}
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	kctx.Bind(env)
 	if err := kctx.Run(); err != nil {
@@ -88,4 +106,8 @@ type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Logger *slog.Logger
+	// Config is the --config file, if one was given.
+	Config *Config
+	// Listening, when set, is told serve's address once it listens.
+	Listening chan<- net.Addr
 }
