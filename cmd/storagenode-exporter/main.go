@@ -22,6 +22,7 @@ type CLI struct {
 
 	Serve   ServeCmd   `cmd:"" default:"withargs" help:"Follow node logs and serve Prometheus metrics (the default command)."`
 	Report  ReportCmd  `cmd:"" help:"Success rates, per-satellite figures and top errors from log files."`
+	Forward ForwardCmd `cmd:"" help:"Stream a local log to a remote serve over TCP."`
 	Version VersionCmd `cmd:"" help:"Print build information."`
 }
 

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+
+	"github.com/storagenode-exporter/storagenode-exporter/forward"
+)
+
+// ForwardCmd streams a local log file to remote `serve` instances over TCP.
+type ForwardCmd struct {
+	Listen        string   `default:"127.0.0.1:9999" help:"Address to listen on (host:port)."`
+	Allow         []string `placeholder:"CIDR" help:"Also accept clients from this network (repeatable, or comma-separated); loopback clients are always accepted."`
+	FromBeginning bool     `help:"Send the file from its start to the first lines read, instead of only lines written from now on."`
+	File          string   `arg:"" name:"file" help:"Log file to follow through rotation." type:"path"`
+}
+
+// Run serves the file until interrupted.
+func (c *ForwardCmd) Run(ctx context.Context, env *Env) error {
+	allow, err := parseAllow(c.Allow)
+	if err != nil {
+		return err
+	}
+	srv := forward.New(forward.Config{
+		Listen:        c.Listen,
+		Allow:         allow,
+		Path:          c.File,
+		FromBeginning: c.FromBeginning,
+		Logger:        env.Logger,
+	})
+	// forward.Server warns when it listens on a non-loopback address
+	// without --allow: only local clients can connect then.
+	return srv.Run(ctx)
+}
+
+// parseAllow parses --allow values as CIDR prefixes.
+func parseAllow(values []string) ([]netip.Prefix, error) {
+	allow := make([]netip.Prefix, 0, len(values))
+	for _, v := range values {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return nil, fmt.Errorf("forward: --allow %q is not a CIDR network such as 192.168.1.0/24 or 2001:db8::/32 (a single host is 192.168.1.5/32): %w", v, err)
+		}
+		allow = append(allow, p.Masked())
+	}
+	return allow, nil
+}

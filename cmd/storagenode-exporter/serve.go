@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	promversion "github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/storagenode-exporter/storagenode-exporter/exporter"
+	"github.com/storagenode-exporter/storagenode-exporter/geo"
+	"github.com/storagenode-exporter/storagenode-exporter/source"
+)
+
+// DefaultListenAddress is the exporter's default port. The Prometheus
+// default-port list has used up 9100-9999 and continues just above 10000;
+// 29651 is outside both, and below Linux's ephemeral port range.
+const DefaultListenAddress = ":29651"
+
+// ServeCmd follows node logs and serves /metrics. It is the default command.
+type ServeCmd struct {
+	Config        string   `help:"YAML configuration file with the same settings as the flags (flags override it)." type:"path"`
+	Node          []string `help:"A node to follow, as NAME:SOURCE[:API]. SOURCE is a log file, host:port of a log stream (storagenode-exporter forward), or - for standard input; API is the node API URL (http://host:14002). Repeat for more nodes." placeholder:"NAME:SOURCE[:API]"`
+	FromBeginning bool     `help:"Read existing log files from their start instead of their end."`
+
+	Web struct {
+		ListenAddress string `default:"${listen_address}" help:"Address to listen on for /metrics."`
+		TelemetryPath string `default:"/metrics" help:"Path under which to expose metrics."`
+		ConfigFile    string `name:"config.file" help:"Configuration file for TLS and/or basic authentication (exporter-toolkit web config)." placeholder:"FILE"`
+	} `embed:"" prefix:"web."`
+
+	GeoIP struct {
+		Database string `help:"GeoIP2/GeoLite2/DB-IP City or Country mmdb. Default: look in /usr/share/GeoIP, /var/lib/GeoIP and the working directory, else the embedded country database." placeholder:"FILE"`
+	} `embed:"" prefix:"geoip."`
+}
+
+// node is one followed node at run time.
+type node struct {
+	spec NodeSpec
+	src  source.Source
+	logs *exporter.NodeLogs
+}
+
+// Run serves until ctx is canceled, then shuts down in order: stop taking
+// scrapes, stop the sources at a line boundary.
+func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
+	specs, err := c.nodes(env.Config)
+	if err != nil {
+		return err
+	}
+	logger := env.Logger
+	reg := prometheus.NewRegistry()
+	promversion.Version, promversion.Revision = buildVersion()
+	reg.MustRegister(
+		versioncollector.NewCollector("storj_exporter"),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+
+	lookup, err := geo.Open(geo.Options{Path: c.GeoIP.Database})
+	if err != nil {
+		return fmt.Errorf("geoip: %w", err)
+	}
+	defer lookup.Close()
+	logger.Info("GeoIP database", "source", lookup.Source())
+	for _, skipped := range lookup.Skipped() {
+		logger.Warn("GeoIP database skipped", "err", skipped)
+	}
+
+	metrics := exporter.NewLogMetrics(reg)
+	var nodes []*node
+	for _, s := range specs {
+		n := &node{spec: s, logs: metrics.ForNode(s.Name, exporter.NodeOptions{Geo: lookup})}
+		nlog := logger.With("node", s.Name, "source", s.Source)
+		switch s.Kind {
+		case SourceStdin:
+			n.src = source.NewReader("stdin", env.Stdin)
+		case SourceTCP:
+			n.src = source.NewTCP(s.Source, nlog)
+		default:
+			n.src = source.NewFile(s.Source, c.FromBeginning, nlog)
+		}
+		nodes = append(nodes, n)
+	}
+	reg.MustRegister(&upCollector{desc: prometheus.NewDesc("storj_log_source_up",
+		"Whether the node's log source is open and readable (1) or not (0).", []string{"node"}, nil), nodes: nodes})
+
+	mux := http.NewServeMux()
+	mux.Handle(c.Web.TelemetryPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelError),
+		EnableOpenMetrics: true,
+	}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	if c.Web.TelemetryPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        "Storj storagenode exporter",
+			Description: "Prometheus exporter for Storj storage nodes: transfers, errors and health from the node's logs.",
+			Version:     promversion.Info(),
+			Links: []web.LandingLinks{
+				{Address: c.Web.TelemetryPath, Text: "Metrics"},
+				{Address: "/healthz", Text: "Health"},
+			},
+			ExtraHTML: `<p>Peer countries: ` + lookup.Source() + `. The embedded country data is geo-whois-asn-country ` +
+				`from the ip-location-db project, based on data &copy; Number Resource Organization (NRO), licensed under ` +
+				`<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>.</p>`,
+		})
+		if err != nil {
+			return err
+		}
+		mux.Handle("/", landing)
+	}
+
+	ln, err := net.Listen("tcp", c.Web.ListenAddress)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	flags := &web.FlagConfig{
+		WebListenAddresses: &[]string{c.Web.ListenAddress},
+		WebSystemdSocket:   new(bool),
+		WebConfigFile:      &c.Web.ConfigFile,
+	}
+	if c.Web.ConfigFile != "" {
+		if err := web.Validate(c.Web.ConfigFile); err != nil {
+			ln.Close()
+			return fmt.Errorf("web config %s: %w", c.Web.ConfigFile, err)
+		}
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- web.Serve(ln, srv, flags, logger) }()
+	logger.Info("serving", "address", ln.Addr().String(), "path", c.Web.TelemetryPath, "nodes", len(nodes))
+	if env.Listening != nil {
+		env.Listening <- ln.Addr()
+	}
+
+	srcCtx, stopSources := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	for _, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n.follow(srcCtx, logger.With("node", n.spec.Name))
+		}()
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			runErr = fmt.Errorf("http: %w", err)
+		}
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx) // 1. stop taking scrapes
+	stopSources()                 // 2. sources stop at a line boundary
+	wg.Wait()
+	logger.Info("stopped")
+	return runErr
+}
+
+// follow runs a node's source until ctx is done, counting every line.
+func (n *node) follow(ctx context.Context, logger *slog.Logger) {
+	err := n.src.Run(ctx, func(l source.Line) error {
+		n.logs.Line(l.Data)
+		return nil
+	})
+	switch {
+	case ctx.Err() != nil:
+	case err != nil:
+		logger.Error("log source stopped", "err", err)
+	default:
+		logger.Info("log source ended")
+	}
+}
+
+// nodes returns the nodes to follow: from --node flags, else from the
+// configuration file.
+func (c *ServeCmd) nodes(cfg *Config) ([]NodeSpec, error) {
+	var specs []NodeSpec
+	if len(c.Node) > 0 {
+		for _, s := range c.Node {
+			spec, err := parseNodeSpec(s)
+			if err != nil {
+				return nil, err
+			}
+			specs = append(specs, spec)
+		}
+	} else if cfg != nil {
+		for _, n := range cfg.Nodes {
+			specs = append(specs, NodeSpec{Name: n.Name, Source: n.Log, Kind: classifySource(n.Log), API: n.API})
+		}
+	}
+	if len(specs) == 0 {
+		return nil, errors.New("no node to follow: give --node NAME:SOURCE[:API] or a --config file with nodes")
+	}
+	seen := map[string]bool{}
+	stdin := 0
+	for _, s := range specs {
+		if seen[s.Name] {
+			return nil, fmt.Errorf("node %q is named twice", s.Name)
+		}
+		seen[s.Name] = true
+		if s.Kind == SourceStdin {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return nil, errors.New("only one node can read standard input")
+	}
+	return specs, nil
+}
+
+// upCollector reports storj_log_source_up from each source at scrape time.
+type upCollector struct {
+	desc  *prometheus.Desc
+	nodes []*node
+}
+
+var _ prometheus.Collector = (*upCollector)(nil)
+
+func (u *upCollector) Describe(ch chan<- *prometheus.Desc) { ch <- u.desc }
+
+func (u *upCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, n := range u.nodes {
+		v := 0.0
+		if n.src.Up() {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(u.desc, prometheus.GaugeValue, v, n.spec.Name)
+	}
+}

@@ -1,0 +1,416 @@
+// Package forward serves a local log file over TCP: a [Server] follows the
+// file with package tail and writes every new line, followed by "\n", to
+// every connected client. `storagenode-exporter serve` reads such a stream
+// with source.TCP, so that a node's log can be exported from another host.
+//
+// # Model
+//
+//   - Framing is plain: lines exactly as in the file (without a trailing
+//     "\r"), each ending in "\n", and nothing else. Only whole lines are
+//     written.
+//   - No history: a client receives the lines read from the file after it
+//     connected. The file is followed from its end when the server starts
+//     (Config.FromBeginning reads it from the start); lines read while no
+//     client is connected are read and discarded.
+//   - Access: clients on a loopback address are always accepted; any other
+//     client only if an address prefix of Config.Allow contains its
+//     address. A refused connection is closed at once, counted, logged at
+//     Debug, and at Warn at most once a minute.
+//   - Slow clients: every client has a queue of Config.QueueSize lines
+//     between the follower and the connection. The follower never waits for
+//     a client: a line that does not fit in a client's queue disconnects
+//     that client (counted in Stats.SlowDisconnects and logged); the others
+//     carry on. Memory per client is thus bounded by QueueSize lines. A
+//     disconnected client may reconnect, and gets lines from then on.
+//   - A client that went away unannounced is noticed when a write to it
+//     fails, that is at the next lines after it left.
+//   - Shutdown: when ctx is done the server stops accepting, closes every
+//     client (lines still queued are not sent) and Run returns nil.
+package forward
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/storagenode-exporter/storagenode-exporter/tail"
+)
+
+// DefaultListen is the listen address when Config.Listen is empty: loopback
+// only, so that nothing is exposed unless asked for.
+const DefaultListen = "127.0.0.1:9999"
+
+// DefaultQueueSize is the per-client queue length when Config.QueueSize is 0.
+const DefaultQueueSize = 10000
+
+// refusedLogEvery is the minimum interval between Warn logs about refused
+// clients.
+const refusedLogEvery = time.Minute
+
+// Config configures a Server.
+type Config struct {
+	Listen        string         // host:port; "" → DefaultListen
+	Allow         []netip.Prefix // non-loopback clients allowed; loopback always is
+	Path          string         // the log file to follow
+	FromBeginning bool           // read the file present at start from offset 0
+	QueueSize     int            // lines queued per client; 0 → DefaultQueueSize
+	Logger        *slog.Logger   // nil → discard
+	Poller        tail.Poller    // nil → the production poller (tests step their own)
+	PollInterval  time.Duration  // ticker of the production poller; 0 → 1 s
+}
+
+// Stats is a snapshot of a Server's counters.
+type Stats struct {
+	Clients         int    // clients connected now
+	Accepted        uint64 // client connections accepted
+	Refused         uint64 // connections refused by the allow list
+	SlowDisconnects uint64 // clients disconnected because their queue was full
+	Lines           uint64 // lines read from the file
+	Open            bool   // the log file is open and readable
+}
+
+// Server follows a log file and streams its new lines to TCP clients.
+// Create it with New; Run it once.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	follower *tail.Follower
+	ready    chan struct{}
+
+	// Test hooks: peer returns a client's address (for the allow check),
+	// wrap may replace an accepted connection.
+	peer func(net.Conn) netip.Addr
+	wrap func(net.Conn) net.Conn
+	now  func() time.Time
+
+	mu      sync.Mutex
+	addr    net.Addr
+	clients map[*client]struct{}
+	closed  bool // no more clients are registered
+
+	accepted, refused, slow atomic.Uint64
+
+	refusedMu      sync.Mutex
+	refusedLogged  time.Time
+	refusedPending uint64 // refusals since the last Warn
+}
+
+// New returns a Server for cfg, with the defaults filled in. It does not
+// listen or open anything; Run does.
+func New(cfg Config) *Server {
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = DefaultQueueSize
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.Logger = logger
+	allow := make([]netip.Prefix, len(cfg.Allow))
+	for i, p := range cfg.Allow {
+		allow[i] = p.Masked()
+	}
+	cfg.Allow = allow
+	return &Server{
+		cfg: cfg,
+		log: logger,
+		follower: tail.New(tail.Config{
+			Path:          cfg.Path,
+			FromBeginning: cfg.FromBeginning,
+			Poller:        cfg.Poller,
+			PollInterval:  cfg.PollInterval,
+			Logger:        logger,
+		}),
+		ready:   make(chan struct{}),
+		peer:    peerAddr,
+		now:     time.Now,
+		clients: make(map[*client]struct{}),
+	}
+}
+
+// Ready is closed once the server listens; Addr is then set. It is never
+// closed if Run fails to listen, so wait for Run's return too.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Addr returns the address the server listens on, or nil before it does.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// Stats returns a snapshot of the counters. It is safe to call concurrently
+// with Run.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	n := len(s.clients)
+	s.mu.Unlock()
+	fs := s.follower.Stats()
+	return Stats{
+		Clients:         n,
+		Accepted:        s.accepted.Load(),
+		Refused:         s.refused.Load(),
+		SlowDisconnects: s.slow.Load(),
+		Lines:           fs.Lines,
+		Open:            fs.Open,
+	}
+}
+
+// Run listens, follows the file and serves clients until ctx is done; it
+// then closes the listener and every client and returns nil. It returns an
+// error if it cannot listen, if accepting fails for good, or if the
+// follower's poller fails.
+func (s *Server) Run(ctx context.Context) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("forward: %w", err)
+	}
+	s.mu.Lock()
+	s.addr = ln.Addr()
+	s.mu.Unlock()
+	close(s.ready)
+
+	attrs := []any{"listen", ln.Addr().String(), "path", s.cfg.Path}
+	if len(s.cfg.Allow) > 0 {
+		attrs = append(attrs, "allow", fmt.Sprint(s.cfg.Allow))
+	}
+	s.log.Info("forwarding the log file", attrs...)
+	if localOnly(ln.Addr(), s.cfg.Allow) {
+		s.log.Warn("listening on a non-loopback address without --allow: only clients on this host can connect",
+			"listen", ln.Addr().String())
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+
+	var wg sync.WaitGroup
+	var acceptErr error
+	wg.Go(func() {
+		acceptErr = s.acceptLoop(ctx, ln, &wg)
+		cancel() // a listener that failed for good ends Run
+	})
+	followErr := s.follower.Run(ctx, s.broadcast)
+	cancel()
+	ln.Close()
+
+	s.mu.Lock()
+	s.closed = true
+	for c := range s.clients {
+		c.close()
+	}
+	clear(s.clients)
+	s.mu.Unlock()
+	wg.Wait()
+
+	if followErr != nil {
+		return fmt.Errorf("forward: %w", followErr)
+	}
+	if acceptErr != nil {
+		return fmt.Errorf("forward: accept: %w", acceptErr)
+	}
+	return nil
+}
+
+// acceptLoop accepts clients until the listener is closed (it then returns
+// nil if ctx is done) or fails for good. Temporary errors (out of file
+// descriptors, say) are logged and retried after a growing pause.
+func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, wg *sync.WaitGroup) error {
+	var pause time.Duration
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if isTemporary(err) {
+				pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+				s.log.Warn("cannot accept a client; retrying", "err", err, "retry_in", pause)
+				select {
+				case <-time.After(pause):
+					continue
+				case <-ctx.Done():
+					return nil
+				}
+			}
+			return err
+		}
+		pause = 0
+		addr := s.peer(conn)
+		if !allowed(addr, s.cfg.Allow) {
+			conn.Close()
+			s.refusedClient(addr)
+			continue
+		}
+		if s.wrap != nil {
+			conn = s.wrap(conn)
+		}
+		c := &client{
+			conn:  conn,
+			addr:  conn.RemoteAddr().String(),
+			queue: make(chan []byte, s.cfg.QueueSize),
+			done:  make(chan struct{}),
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			conn.Close()
+			return nil
+		}
+		s.clients[c] = struct{}{}
+		s.mu.Unlock()
+		s.accepted.Add(1)
+		s.log.Info("client connected", "client", c.addr)
+		wg.Go(func() { s.write(c) })
+	}
+}
+
+// isTemporary reports whether an accept error is worth retrying.
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+// refusedClient counts and logs a refused connection: at Debug each time,
+// at Warn at most once every refusedLogEvery.
+func (s *Server) refusedClient(addr netip.Addr) {
+	defer s.refused.Add(1) // last, so that a test seeing the count sees the logs
+	s.log.Debug("refused a client not in the allow list", "client", addr)
+	s.refusedMu.Lock()
+	defer s.refusedMu.Unlock()
+	s.refusedPending++
+	now := s.now()
+	if !s.refusedLogged.IsZero() && now.Sub(s.refusedLogged) < refusedLogEvery {
+		return
+	}
+	s.log.Warn("refused a client not in the allow list (add its network with --allow)",
+		"client", addr, "refused_since_last_warning", s.refusedPending)
+	s.refusedLogged = now
+	s.refusedPending = 0
+}
+
+// broadcast queues a copy of line, with its "\n", to every client, and
+// disconnects the clients whose queue is full. It never blocks.
+func (s *Server) broadcast(line []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.clients) == 0 {
+		return nil
+	}
+	msg := make([]byte, len(line)+1) // shared by all clients, never modified
+	copy(msg, line)
+	msg[len(line)] = '\n'
+	for c := range s.clients {
+		select {
+		case c.queue <- msg:
+		default:
+			delete(s.clients, c)
+			c.close()
+			s.slow.Add(1)
+			s.log.Warn("client too slow: its queue is full; disconnected it",
+				"client", c.addr, "queue_lines", cap(c.queue))
+		}
+	}
+	return nil
+}
+
+// write sends a client's queue to its connection until the client is
+// closed or a write fails.
+func (s *Server) write(c *client) {
+	err := c.send()
+	s.mu.Lock()
+	_, registered := s.clients[c]
+	delete(s.clients, c)
+	s.mu.Unlock()
+	c.close()
+	if registered { // not closed by the server: the client went away
+		s.log.Info("client disconnected", "client", c.addr, "err", err)
+	}
+}
+
+// client is one connected client.
+type client struct {
+	conn  net.Conn
+	addr  string
+	queue chan []byte
+	done  chan struct{}
+	once  sync.Once
+}
+
+// close closes the connection and stops the writer. It may be called more
+// than once, from any goroutine.
+func (c *client) close() {
+	c.once.Do(func() {
+		close(c.done)
+		c.conn.Close()
+	})
+}
+
+// send writes queued lines, buffered, flushing whenever the queue is empty.
+func (c *client) send() error {
+	bw := bufio.NewWriterSize(c.conn, 64<<10)
+	for {
+		select {
+		case msg := <-c.queue:
+			if _, err := bw.Write(msg); err != nil {
+				return err
+			}
+			if len(c.queue) == 0 {
+				if err := bw.Flush(); err != nil {
+					return err
+				}
+			}
+		case <-c.done:
+			return nil
+		}
+	}
+}
+
+// peerAddr returns the IP address of a connection's remote end.
+func peerAddr(conn net.Conn) netip.Addr {
+	if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+		return ta.AddrPort().Addr()
+	}
+	ap, err := netip.ParseAddrPort(conn.RemoteAddr().String())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr()
+}
+
+// localOnly reports whether listening on addr with allow lets only local
+// clients in although addr is not a loopback address: probably not what was
+// meant.
+func localOnly(addr net.Addr, allow []netip.Prefix) bool {
+	ta, ok := addr.(*net.TCPAddr)
+	return ok && !ta.IP.IsLoopback() && len(allow) == 0
+}
+
+// allowed reports whether a client at addr may connect: loopback addresses
+// always, others when a prefix of allow contains them. IPv4-mapped IPv6
+// addresses count as IPv4, and zones are ignored.
+func allowed(addr netip.Addr, allow []netip.Prefix) bool {
+	addr = addr.WithZone("")
+	plain := addr.Unmap()
+	if plain.IsLoopback() {
+		return true
+	}
+	for _, p := range allow {
+		if p.Contains(plain) || p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}

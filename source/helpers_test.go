@@ -1,0 +1,256 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// timeout bounds every wait of the tests; it is only reached on failure.
+const timeout = 20 * time.Second
+
+// waitFor polls cond until it holds, failing the test after timeout.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+// stepPoller is a tail.Poller driven by the test. Wait first announces on
+// parked that the follower is idle, then blocks until the test sends on
+// wake.
+type stepPoller struct {
+	parked chan struct{}
+	wake   chan struct{}
+}
+
+func newStepPoller() *stepPoller {
+	return &stepPoller{parked: make(chan struct{}), wake: make(chan struct{})}
+}
+
+func (p *stepPoller) Wait(ctx context.Context) error {
+	select {
+	case p.parked <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-p.wake:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// waitParked waits until the follower is idle in Wait.
+func (p *stepPoller) waitParked(t *testing.T) {
+	t.Helper()
+	select {
+	case <-p.parked:
+	case <-time.After(timeout):
+		t.Fatal("follower never became idle")
+	}
+}
+
+// step wakes the follower and waits until it is idle again: everything
+// written before step has been emitted when it returns.
+func (p *stepPoller) step(t *testing.T) {
+	t.Helper()
+	select {
+	case p.wake <- struct{}{}:
+	case <-time.After(timeout):
+		t.Fatal("follower is not waiting")
+	}
+	p.waitParked(t)
+}
+
+// running is a Source being run by a test, with what it emitted.
+type running struct {
+	t      *testing.T
+	cancel context.CancelFunc
+	done   chan error
+
+	mu    sync.Mutex
+	lines []Line // copies
+	emit  func(Line) error
+}
+
+// runSource runs src until the test ends (or stop is called) and records
+// the lines it emits. emitHook, if not nil, is called for every line before
+// it is recorded, and its error is returned to the source.
+func runSource(t *testing.T, src Source, emitHook func(Line) error) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{t: t, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		r.done <- src.Run(ctx, func(l Line) error {
+			if emitHook != nil {
+				if err := emitHook(l); err != nil {
+					return err
+				}
+			}
+			r.mu.Lock()
+			r.lines = append(r.lines, Line{Data: bytes.Clone(l.Data), Received: l.Received})
+			r.mu.Unlock()
+			return nil
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-r.done:
+		case <-time.After(timeout):
+			t.Error("Run did not return after cancellation")
+		}
+	})
+	return r
+}
+
+// stop cancels Run and returns its result.
+func (r *running) stop() error {
+	r.t.Helper()
+	r.cancel()
+	return r.result()
+}
+
+// result waits for Run to return.
+func (r *running) result() error {
+	r.t.Helper()
+	select {
+	case err := <-r.done:
+		r.done <- err // for the cleanup
+		return err
+	case <-time.After(timeout):
+		r.t.Fatal("Run did not return")
+		return nil
+	}
+}
+
+func (r *running) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.lines)
+}
+
+// take waits until n lines were emitted since the last take and returns
+// them.
+func (r *running) take(n int) []Line {
+	r.t.Helper()
+	waitFor(r.t, fmt.Sprintf("%d lines", n), func() bool { return r.count() >= n })
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	got := r.lines
+	r.lines = nil
+	if len(got) != n {
+		r.t.Fatalf("got %d lines, want %d: %s", len(got), n, abbrev(data(got)))
+	}
+	return got
+}
+
+// expect waits for exactly want (as Data) since the last take.
+func (r *running) expect(want ...string) {
+	r.t.Helper()
+	got := data(r.take(len(want)))
+	if !slices.Equal(got, want) {
+		r.t.Fatalf("lines:\n got %s\nwant %s", abbrev(got), abbrev(want))
+	}
+}
+
+// none checks that nothing was emitted since the last take.
+func (r *running) none() {
+	r.t.Helper()
+	if n := r.count(); n != 0 {
+		r.t.Fatalf("%d unexpected lines", n)
+	}
+}
+
+func data(lines []Line) []string {
+	s := make([]string, len(lines))
+	for i, l := range lines {
+		s[i] = string(l.Data)
+	}
+	return s
+}
+
+func abbrev(l []string) string {
+	var b strings.Builder
+	for i, s := range l {
+		if i == 20 {
+			fmt.Fprintf(&b, " ... (%d more)", len(l)-i)
+			break
+		}
+		if len(s) > 40 {
+			s = fmt.Sprintf("%s...(%d bytes)", s[:20], len(s))
+		}
+		fmt.Fprintf(&b, "%q ", s)
+	}
+	return b.String()
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// count returns the number of log lines containing substr.
+func (s *syncBuffer) count(substr string) int {
+	n := 0
+	for l := range strings.Lines(s.String()) {
+		if strings.Contains(l, substr) {
+			n++
+		}
+	}
+	return n
+}
+
+func testLogger(t *testing.T) (*slog.Logger, *syncBuffer) {
+	buf := &syncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("log:\n%s", buf.String())
+		}
+	})
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
+}
+
+func appendFile(t *testing.T, path, s string) {
+	t.Helper()
+	w, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(w, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
