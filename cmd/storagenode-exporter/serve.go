@@ -60,7 +60,6 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 	}
 	logger := env.Logger
 	reg := prometheus.NewRegistry()
-	promversion.Version, promversion.Revision = buildVersion()
 	reg.MustRegister(
 		versioncollector.NewCollector("storj_exporter"),
 		collectors.NewGoCollector(),

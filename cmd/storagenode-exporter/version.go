@@ -4,10 +4,19 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+
+	promversion "github.com/prometheus/common/version"
 )
 
 // Set by the linker: -ldflags "-X main.version=v0.1.0".
 var version = ""
+
+// storj_exporter_build_info reads the version from prometheus/common's
+// version package; it is set once, before any command runs.
+func init() {
+	promversion.Version, promversion.Revision = buildVersion()
+	promversion.Branch = ""
+}
 
 // VersionCmd prints build information.
 type VersionCmd struct{}

@@ -1,0 +1,408 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/storagenode-exporter/storagenode-exporter/forward"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+const testGeoDB = "../../../shared/testdata/geoip/GeoLite2-Country-Test.mmdb"
+
+// syncBuffer is a bytes.Buffer safe for the logger and the test at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type served struct {
+	url    string
+	stderr *syncBuffer
+	stop   func() int
+}
+
+// startServe runs serve in-process on 127.0.0.1:0 and waits until it listens.
+func startServe(t *testing.T, stdin io.Reader, args ...string) *served {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	listening := make(chan net.Addr, 1)
+	stderr := &syncBuffer{}
+	done := make(chan int, 1)
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	args = append([]string{"--web.listen-address", "127.0.0.1:0", "--geoip.database", testGeoDB}, args...)
+	go func() { done <- runWith(args, stdin, io.Discard, stderr, listening, ctx) }()
+	var addr net.Addr
+	select {
+	case addr = <-listening:
+	case code := <-done:
+		cancel()
+		t.Fatalf("serve exited with %d before listening: %s", code, stderr.String())
+	case <-time.After(20 * time.Second):
+		cancel()
+		t.Fatalf("serve did not listen: %s", stderr.String())
+	}
+	var once sync.Once
+	code := 0
+	stop := func() int {
+		once.Do(func() {
+			cancel()
+			select {
+			case code = <-done:
+			case <-time.After(20 * time.Second):
+				t.Errorf("serve did not stop")
+			}
+		})
+		return code
+	}
+	t.Cleanup(func() { stop() })
+	return &served{url: "http://" + addr.String(), stderr: stderr, stop: stop}
+}
+
+func (s *served) scrape(t *testing.T) map[string]*model.Sample {
+	t.Helper()
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("scrape: %s: %s", resp.Status, body)
+	}
+	dec := &expfmt.SampleDecoder{
+		Dec:  expfmt.NewDecoder(bytes.NewReader(body), expfmt.NewFormat(expfmt.TypeTextPlain)),
+		Opts: &expfmt.DecodeOptions{Timestamp: model.Now()},
+	}
+	var vec model.Vector
+	out := map[string]*model.Sample{}
+	for {
+		if err := dec.Decode(&vec); err != nil {
+			break
+		}
+		for _, s := range vec {
+			out[s.Metric.String()] = s
+		}
+	}
+	return out
+}
+
+// value is the value of one series, e.g. `storj_log_lines_total{node="A"}`.
+func (s *served) value(t *testing.T, series string) float64 {
+	t.Helper()
+	if v, ok := s.scrape(t)[series]; ok {
+		return float64(v.Value)
+	}
+	return -1
+}
+
+// waitFor polls a series until it has the wanted value, with a deadline.
+func (s *served) waitFor(t *testing.T, series string, want float64) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var got float64
+	for time.Now().Before(deadline) {
+		if got = s.value(t, series); got == want {
+			return
+		}
+		time.Sleep(20 * time.Millisecond) // polling a live server for a condition, not waiting for time to pass
+	}
+	t.Fatalf("%s = %v, want %v\nlog:\n%s", series, got, want, s.stderr.String())
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// volatile are the series that change from run to run.
+var volatile = regexp.MustCompile(`^(go_|process_|storj_exporter_build_info|promhttp_)`)
+
+// The golden end-to-end test: serve on the fixture log, scrape, compare with
+// testdata/e2e.prom; promtool checks the file.
+func TestServeGolden(t *testing.T) {
+	t.Parallel()
+	log := filepath.Join(t.TempDir(), "node.log")
+	copyFile(t, "../../report/testdata/fixture.log", log)
+	s := startServe(t, nil, "--node", "Node-1:"+log, "--from-beginning")
+	s.waitFor(t, `storj_log_lines_total{node="Node-1"}`, 38)
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var kept []string
+	skip := false
+	for _, line := range strings.Split(string(body), "\n") {
+		name := line
+		if strings.HasPrefix(line, "# ") {
+			f := strings.Fields(line)
+			if len(f) >= 3 {
+				name = f[2]
+			}
+		}
+		if strings.HasPrefix(line, "# HELP ") {
+			skip = volatile.MatchString(name)
+		}
+		if line == "" || skip || volatile.MatchString(name) {
+			continue
+		}
+		kept = append(kept, line)
+	}
+	got := strings.Join(kept, "\n") + "\n"
+	path := "testdata/e2e.prom"
+	if *update {
+		os.WriteFile(path, []byte(got), 0o644)
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(string(want), got); d != "" {
+		t.Errorf("e2e.prom (-want +got):\n%s", d)
+	}
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("promtool is not installed; .ci/run installs the prometheus package")
+		}
+		t.Skip("promtool not installed")
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(body)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// appendLines appends n transfer lines numbered from first.
+func appendLines(t *testing.T, path string, first, n int) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	writeLines(t, f, first, n)
+}
+
+func writeLines(t *testing.T, w io.Writer, first, n int) {
+	t.Helper()
+	var b bytes.Buffer
+	for i := first; i < first+n; i++ {
+		fmt.Fprintf(&b, "2026-09-05T14:20:31Z\tINFO\tpiecestore\tuploaded\t{\"process\": \"storagenode\", \"piece_id\": \"P%051d\", \"satellite_id\": \"12EayRS2V1kEsWESU9QMRseFhdxYxKicsiFmxrsLZHeLUtdps3S\", \"action\": \"PUT\", \"remote_address\": \"81.2.69.142:28967\", \"size\": 1000}\n", i)
+	}
+	if _, err := w.Write(b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const uploads = `storj_transfers_total{action="PUT", node="N", result="success", satellite="us1"}`
+
+// Counters are exact across a rename rotation with unread lines and the
+// writer going on in the old file, and across a copytruncate.
+func TestServeRotation(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "node.log")
+	appendLines(t, log, 0, 100) // before the start: not read (serve starts at the end)
+	s := startServe(t, nil, "--node", "N:"+log)
+	s.waitFor(t, `storj_log_source_up{node="N"}`, 1)
+	appendLines(t, log, 100, 1000)
+	s.waitFor(t, uploads, 1000)
+
+	// rename rotation: the old file still gets lines after the rename, and
+	// the new file gets lines at once
+	old, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(log, log+".1"); err != nil {
+		t.Fatal(err)
+	}
+	writeLines(t, old, 1100, 500) // unread lines in the old file
+	old.Close()
+	appendLines(t, log, 1600, 700) // the writer goes on in the new file at once
+	s.waitFor(t, uploads, 2200)
+
+	// copytruncate: copy aside, truncate, write on
+	copyFile(t, log, log+".2")
+	if err := os.Truncate(log, 0); err != nil {
+		t.Fatal(err)
+	}
+	appendLines(t, log, 2300, 400)
+	s.waitFor(t, uploads, 2600)
+	s.waitFor(t, `storj_log_lines_total{node="N"}`, 2600)
+	if got := s.value(t, `storj_transfers_by_country_total{action="PUT", country="GB", node="N"}`); got != 2600 {
+		t.Errorf("by country: %v", got)
+	}
+	if code := s.stop(); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
+
+// A node on a TCP stream from `forward`, and a node on stdin.
+func TestServeTCPAndStdin(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "remote.log")
+	appendLines(t, log, 0, 0)
+	fwd := forward.New(forward.Config{Listen: "127.0.0.1:0", Path: log})
+	ctx, cancel := context.WithCancel(context.Background())
+	fwdDone := make(chan error, 1)
+	go func() { fwdDone <- fwd.Run(ctx) }()
+	defer func() { cancel(); <-fwdDone }()
+	<-fwd.Ready()
+
+	var stdin bytes.Buffer
+	writeLines(t, &stdin, 0, 250)
+	s := startServe(t, &stdin, "--node", "Remote:"+fwd.Addr().String(), "--node", "Piped:-")
+	s.waitFor(t, `storj_transfers_total{action="PUT", node="Piped", result="success", satellite="us1"}`, 250)
+	s.waitFor(t, `storj_log_source_up{node="Remote"}`, 1)
+	deadline := time.Now().Add(20 * time.Second)
+	for fwd.Stats().Clients == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond) // polling for the client to register
+	}
+	appendLines(t, log, 0, 3000)
+	s.waitFor(t, `storj_transfers_total{action="PUT", node="Remote", result="success", satellite="us1"}`, 3000)
+}
+
+// TLS and basic auth come from --web.config.file (exporter-toolkit).
+func TestServeBasicAuth(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "node.log")
+	appendLines(t, log, 0, 1)
+	web := filepath.Join(dir, "web.yml")
+	hash, err := bcrypt.GenerateFromPassword([]byte("secret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(web, []byte("basic_auth_users:\n  prometheus: "+string(hash)+"\n"), 0o644)
+	s := startServe(t, nil, "--node", "N:"+log, "--web.config.file", web)
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("without credentials: %s", resp.Status)
+	}
+	req, _ := http.NewRequest("GET", s.url+"/metrics", nil)
+	req.SetBasicAuth("prometheus", "secret")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("with credentials: %s", resp.Status)
+	}
+}
+
+func TestLandingAndHealth(t *testing.T) {
+	t.Parallel()
+	log := filepath.Join(t.TempDir(), "node.log")
+	appendLines(t, log, 0, 1)
+	s := startServe(t, nil, "--node", "N:"+log)
+	for path, want := range map[string]string{"/": "CC BY 4.0", "/healthz": "ok"} {
+		resp, err := http.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("%s: %s %.200s", path, resp.Status, body)
+		}
+	}
+}
+
+func TestConfigFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "node.log")
+	appendLines(t, log, 0, 5)
+	cfg := filepath.Join(dir, "config.yml")
+	os.WriteFile(cfg, []byte("nodes:\n  - name: FromFile\n    log: "+log+"\nfrom-beginning: true\nweb:\n  listen-address: 127.0.0.1:1\n"), 0o644)
+	// the file's listen address is overridden by startServe's flag
+	s := startServe(t, nil, "--config", cfg)
+	s.waitFor(t, `storj_log_lines_total{node="FromFile"}`, 5)
+
+	bad := filepath.Join(dir, "bad.yml")
+	os.WriteFile(bad, []byte("nodes:\n  - name: A\n    log: /x\n    colour: blue\nlisten: 1\n"), 0o644)
+	var stderr bytes.Buffer
+	if code := run([]string{"--config", bad}, strings.NewReader(""), io.Discard, &stderr); code != 2 ||
+		!strings.Contains(stderr.String(), "colour") || !strings.Contains(stderr.String(), "listen") {
+		t.Errorf("unknown keys: exit %d, %s", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := run([]string{"serve"}, strings.NewReader(""), io.Discard, &stderr); code != 1 || !strings.Contains(stderr.String(), "no node") {
+		t.Errorf("no node: exit %d, %s", code, stderr.String())
+	}
+}
+
+func TestParseNodeSpec(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]NodeSpec{
+		"My-Node:/var/log/storagenode.log":                        {Name: "My-Node", Source: "/var/log/storagenode.log", Kind: SourceFile},
+		"My-Node:/var/log/storagenode.log:http://localhost:14002": {Name: "My-Node", Source: "/var/log/storagenode.log", Kind: SourceFile, API: "http://localhost:14002"},
+		`Win:C:\Program Files\Storj\Storage Node\storagenode.log`: {Name: "Win", Source: `C:\Program Files\Storj\Storage Node\storagenode.log`, Kind: SourceFile},
+		`Win:C:\logs\node.log:http://127.0.0.1:14002`:             {Name: "Win", Source: `C:\logs\node.log`, Kind: SourceFile, API: "http://127.0.0.1:14002"},
+		"Remote:192.168.1.10:9999":                                {Name: "Remote", Source: "192.168.1.10:9999", Kind: SourceTCP},
+		"Remote:nas.local:9999:https://nas.local:14002":           {Name: "Remote", Source: "nas.local:9999", Kind: SourceTCP, API: "https://nas.local:14002"},
+		"V6:[2001:db8::1]:9999":                                   {Name: "V6", Source: "[2001:db8::1]:9999", Kind: SourceTCP},
+		"Piped:-":                                                 {Name: "Piped", Source: "-", Kind: SourceStdin},
+		"Rel:node.log":                                            {Name: "Rel", Source: "node.log", Kind: SourceFile},
+	} {
+		got, err := parseNodeSpec(in)
+		if err != nil || got != want {
+			t.Errorf("parseNodeSpec(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "NoSource", ":x", "A:", "A::http://x"} {
+		if _, err := parseNodeSpec(bad); err == nil {
+			t.Errorf("parseNodeSpec(%q) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,244 @@
+package nodeapi
+
+import (
+	"sort"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/storagenode-exporter/storagenode-exporter/parser"
+)
+
+// CollectorOptions configure a Collector.
+type CollectorOptions struct {
+	// ExposeWallet adds the operator's wallet address as a label of
+	// storj_node_info. Off by default: the address identifies the operator.
+	ExposeWallet bool
+	// MaxAge is how old a snapshot's last success may be and still be
+	// served; default 3 × the poller's Interval. Payout data may be older
+	// by the poller's PayoutInterval.
+	MaxAge time.Duration
+}
+
+// Collector exports the pollers' snapshots as Prometheus gauges. Collect
+// reads snapshots only; it never calls a node.
+//
+// For a node that is down (its last poll failed) or whose data is older
+// than MaxAge, only storj_nodeapi_up 0 and, if it ever succeeded,
+// storj_nodeapi_last_success_timestamp_seconds are exported. Node names
+// must be unique across the pollers.
+type Collector struct {
+	pollers []*Poller
+	opts    CollectorOptions
+
+	up, lastSuccess, reqDuration, reqSuccess      *prometheus.Desc
+	info, upToDate, lastPinged, started           *prometheus.Desc
+	diskUsed, diskFree, diskAllocated, diskTrash  *prometheus.Desc
+	diskOverused, diskReclaimable, bandwidthMonth *prometheus.Desc
+	auditScore, suspensionScore, onlineScore      *prometheus.Desc
+	disqualified, suspended, vetted, joined       *prometheus.Desc
+	egress, ingress, storedByteHours              *prometheus.Desc
+	payout, payoutExpected                        *prometheus.Desc
+}
+
+var _ prometheus.Collector = (*Collector)(nil)
+
+// NewCollector returns a collector of the pollers' snapshots.
+func NewCollector(pollers []*Poller, opts CollectorOptions) *Collector {
+	node := []string{"node"}
+	sat := []string{"node", "satellite"}
+	g := func(name, help string, labels []string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, labels, nil)
+	}
+	infoLabels := []string{"node", "node_id", "version", "allowed_version", "quic_status"}
+	if opts.ExposeWallet {
+		infoLabels = append(infoLabels, "wallet")
+	}
+	return &Collector{
+		pollers: append([]*Poller(nil), pollers...),
+		opts:    opts,
+
+		up:          g("storj_nodeapi_up", "1 if the last poll of the node's API succeeded and is recent, else 0.", node),
+		lastSuccess: g("storj_nodeapi_last_success_timestamp_seconds", "Time of the last successful poll of the node's API.", node),
+		reqDuration: g("storj_nodeapi_request_duration_seconds", "Duration of the last request to a node API endpoint (for satellite: all satellite requests of the poll).", []string{"node", "endpoint"}),
+		reqSuccess:  g("storj_nodeapi_request_success", "1 if the last request to a node API endpoint succeeded (for satellite: all of the poll's), else 0.", []string{"node", "endpoint"}),
+
+		info:       g("storj_node_info", "Node identity and version; always 1.", infoLabels),
+		upToDate:   g("storj_node_up_to_date", "1 if the node's version is at least the minimum allowed version (not: the newest release), else 0.", node),
+		lastPinged: g("storj_node_last_pinged_timestamp_seconds", "Time of the node's last inbound contact (satellite ping or transfer start).", node),
+		started:    g("storj_node_started_timestamp_seconds", "Time the node process started.", node),
+
+		diskUsed:        g("storj_node_disk_used_bytes", "Disk space the node occupies, trash included.", node),
+		diskFree:        g("storj_node_disk_free_bytes", "Disk space the node may still fill within its allocation.", node),
+		diskAllocated:   g("storj_node_disk_allocated_bytes", "Disk space allocated to the node, capped to the disk size.", node),
+		diskTrash:       g("storj_node_disk_trash_bytes", "Disk space used by trash (part of used).", node),
+		diskOverused:    g("storj_node_disk_overused_bytes", "Amount by which the node's usage exceeds its allocation.", node),
+		diskReclaimable: g("storj_node_disk_reclaimable_bytes", "Hashstore space held by dead records that compaction can free (part of used); node v1.143 and later only.", node),
+		bandwidthMonth:  g("storj_node_bandwidth_month_bytes", "Bandwidth used this calendar month, ingress and egress.", node),
+
+		auditScore:      g("storj_satellite_audit_score", "Audit score on the satellite (0..1); disqualification below 0.96.", sat),
+		suspensionScore: g("storj_satellite_suspension_score", "Unknown-audit (suspension) score on the satellite (0..1); suspension below 0.6.", sat),
+		onlineScore:     g("storj_satellite_online_score", "Online score on the satellite (0..1); offline suspension below 0.6.", sat),
+		disqualified:    g("storj_satellite_disqualified", "1 if the node is disqualified on the satellite, else 0.", sat),
+		suspended:       g("storj_satellite_suspended", "1 if the node is suspended for unknown-audit errors on the satellite, else 0.", sat),
+		vetted:          g("storj_satellite_vetted", "1 if the node is vetted on the satellite, else 0 (node v1.131 and later only).", sat),
+		joined:          g("storj_satellite_joined_timestamp_seconds", "Time the node joined the satellite.", sat),
+
+		egress:          g("storj_satellite_month_egress_bytes", "Egress to the satellite's customers this calendar month, by kind (usage, repair, audit).", []string{"node", "satellite", "kind"}),
+		ingress:         g("storj_satellite_month_ingress_bytes", "Ingress from the satellite's customers this calendar month, by kind (usage, repair).", []string{"node", "satellite", "kind"}),
+		storedByteHours: g("storj_satellite_month_stored_byte_hours", "Stored data times time this calendar month as reported by the satellite (lags by hours to days).", sat),
+
+		payout:         g("storj_payout_dollars", "Node's payout estimate in US dollars over all satellites, by month (current, previous) and component (egress, repair_audit, disk, held, payout).", []string{"node", "month", "component"}),
+		payoutExpected: g("storj_payout_expected_month_dollars", "Node's projection of the current month's payout to the whole month, in US dollars.", node),
+	}
+}
+
+// Describe sends the descriptors of every metric the collector can export.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{
+		c.up, c.lastSuccess, c.reqDuration, c.reqSuccess,
+		c.info, c.upToDate, c.lastPinged, c.started,
+		c.diskUsed, c.diskFree, c.diskAllocated, c.diskTrash,
+		c.diskOverused, c.diskReclaimable, c.bandwidthMonth,
+		c.auditScore, c.suspensionScore, c.onlineScore,
+		c.disqualified, c.suspended, c.vetted, c.joined,
+		c.egress, c.ingress, c.storedByteHours,
+		c.payout, c.payoutExpected,
+	} {
+		ch <- d
+	}
+}
+
+// Collect sends the metrics of every poller's current snapshot.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	for _, p := range c.pollers {
+		c.collect(ch, p)
+	}
+}
+
+func (c *Collector) collect(ch chan<- prometheus.Metric, p *Poller) {
+	s := p.Snapshot()
+	node := s.Node
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+
+	maxAge := c.opts.MaxAge
+	if maxAge <= 0 {
+		maxAge = 3 * p.interval
+	}
+	now := p.now()
+	fresh := s.Up && s.Dashboard != nil && now.Sub(s.LastSuccess) <= maxAge
+
+	gauge(c.up, boolFloat(fresh), node)
+	if !s.LastSuccess.IsZero() {
+		gauge(c.lastSuccess, unixSeconds(s.LastSuccess), node)
+	}
+	if !fresh {
+		return // stale or missing data must not pass for current
+	}
+
+	for _, e := range []Endpoint{EndpointSNO, EndpointSatellites, EndpointSatellite, EndpointEstimatedPayout} {
+		if r, ok := s.Requests[e]; ok {
+			gauge(c.reqDuration, r.Duration.Seconds(), node, string(e))
+			gauge(c.reqSuccess, boolFloat(r.Success), node, string(e))
+		}
+	}
+
+	d := s.Dashboard
+	info := []string{node, d.NodeID, d.Version, d.AllowedVersion, d.QUICStatus}
+	if c.opts.ExposeWallet {
+		info = append(info, d.Wallet)
+	}
+	gauge(c.info, 1, info...)
+	gauge(c.upToDate, boolFloat(d.UpToDate), node)
+	if !d.LastPinged.IsZero() {
+		gauge(c.lastPinged, unixSeconds(d.LastPinged), node)
+	}
+	if !d.StartedAt.IsZero() {
+		gauge(c.started, unixSeconds(d.StartedAt), node)
+	}
+
+	disk := d.Disk()
+	gauge(c.diskUsed, float64(disk.Used), node)
+	gauge(c.diskFree, float64(disk.Free), node)
+	gauge(c.diskAllocated, float64(disk.Allocated), node)
+	gauge(c.diskTrash, float64(disk.Trash), node)
+	gauge(c.diskOverused, float64(disk.Overused), node)
+	if disk.Generation >= 2 {
+		gauge(c.diskReclaimable, float64(disk.Reclaimable), node)
+	}
+	gauge(c.bandwidthMonth, float64(d.Bandwidth.Used), node)
+
+	c.collectSatellites(gauge, node, d, s.Satellites)
+
+	if s.Payout != nil && now.Sub(s.PayoutTime) <= maxAge+p.payoutInterval {
+		for _, m := range []struct {
+			name string
+			v    PayoutMonth
+		}{{"current", s.Payout.CurrentMonth}, {"previous", s.Payout.PreviousMonth}} {
+			gauge(c.payout, m.v.EgressBandwidthPayout/100, node, m.name, "egress")
+			gauge(c.payout, m.v.EgressRepairAuditPayout/100, node, m.name, "repair_audit")
+			gauge(c.payout, m.v.DiskSpacePayout/100, node, m.name, "disk")
+			gauge(c.payout, m.v.Held/100, node, m.name, "held")
+			gauge(c.payout, m.v.Payout/100, node, m.name, "payout")
+		}
+		if e := s.Payout.CurrentMonthExpectations; e != nil {
+			gauge(c.payoutExpected, *e/100, node)
+		}
+	}
+}
+
+func (c *Collector) collectSatellites(gauge func(*prometheus.Desc, float64, ...string), node string, d *Dashboard, details map[string]*SatelliteDetail) {
+	seen := make(map[string]bool, len(d.Satellites))
+	sats := append([]SatelliteStatus(nil), d.Satellites...)
+	sort.Slice(sats, func(i, j int) bool { return sats[i].ID < sats[j].ID })
+	for _, st := range sats {
+		if seen[st.ID] {
+			continue
+		}
+		seen[st.ID] = true
+		name := parser.SatelliteName(st.ID)
+
+		gauge(c.disqualified, boolFloat(st.Disqualified != nil), node, name)
+		gauge(c.suspended, boolFloat(st.Suspended != nil), node, name)
+		det := details[st.ID]
+		switch {
+		case st.VettingKnown:
+			gauge(c.vetted, boolFloat(st.VettedAt != nil), node, name)
+		case det != nil && det.VettingKnown:
+			gauge(c.vetted, boolFloat(det.VettedAt != nil), node, name)
+		}
+		if det == nil {
+			continue
+		}
+		if a := det.Audits; a != nil {
+			gauge(c.auditScore, a.AuditScore, node, name)
+			gauge(c.suspensionScore, a.SuspensionScore, node, name)
+			gauge(c.onlineScore, a.OnlineScore, node, name)
+		}
+		if !det.NodeJoinedAt.IsZero() {
+			gauge(c.joined, unixSeconds(det.NodeJoinedAt), node, name)
+		}
+		t := det.MonthTraffic()
+		gauge(c.egress, float64(t.EgressUsage), node, name, "usage")
+		gauge(c.egress, float64(t.EgressRepair), node, name, "repair")
+		gauge(c.egress, float64(t.EgressAudit), node, name, "audit")
+		gauge(c.ingress, float64(t.IngressUsage), node, name, "usage")
+		gauge(c.ingress, float64(t.IngressRepair), node, name, "repair")
+		gauge(c.storedByteHours, det.StorageSummary, node, name)
+	}
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// unixSeconds converts t to seconds since the epoch, keeping as much of
+// the fraction as a float64 holds.
+func unixSeconds(t time.Time) float64 {
+	return float64(t.Unix()) + float64(t.Nanosecond())/1e9
+}

@@ -1,0 +1,316 @@
+package nodeapi
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+	"sync"
+	"time"
+)
+
+// Endpoint names one API route in snapshots and in the endpoint label.
+type Endpoint string
+
+// The endpoints. The poller does not call EndpointSatellites: everything the
+// collector exports from it is also in /api/sno/ or, keyed by satellite ID,
+// in /api/sno/satellite/{id}, whereas its audits[] carry no satellite ID
+// (§5.12).
+const (
+	EndpointSNO             Endpoint = "sno"
+	EndpointSatellites      Endpoint = "satellites"
+	EndpointSatellite       Endpoint = "satellite"
+	EndpointEstimatedPayout Endpoint = "estimated_payout"
+)
+
+// Defaults of PollerOptions.
+const (
+	DefaultInterval       = time.Minute
+	DefaultPayoutInterval = 5 * time.Minute
+)
+
+// PollerOptions configure a Poller. Zero values select the defaults.
+type PollerOptions struct {
+	// Interval between polls of /api/sno/ and the satellites; default 1m.
+	Interval time.Duration
+	// PayoutInterval is the least time between two requests of the slow
+	// /api/sno/estimated-payout; default 5m.
+	PayoutInterval time.Duration
+	// Logger gets state changes only; default discards.
+	Logger *slog.Logger
+	// Now is the clock; default time.Now. It also times the requests.
+	Now func() time.Time
+}
+
+// RequestStatus is the outcome of the last request to one endpoint. For
+// EndpointSatellite it covers all satellite requests of a poll: Duration is
+// their sum and Success is true if all succeeded.
+type RequestStatus struct {
+	Time     time.Time // when the request started
+	Duration time.Duration
+	Success  bool
+	Err      error
+}
+
+// Snapshot is a poller's state. The pointed-to data is shared between
+// snapshots and must not be modified.
+type Snapshot struct {
+	Node string
+	// Up is true when the last poll succeeded: /api/sno/ and every
+	// /api/sno/satellite/{id} it lists answered with usable data. A failing
+	// estimated-payout does not make the node down.
+	Up          bool
+	LastPoll    time.Time // start of the last completed poll
+	LastSuccess time.Time // start of the last successful poll; zero if none
+	LastErr     error     // error of the last poll; nil if it succeeded
+
+	// The data, all nil when Up is false.
+	Dashboard  *Dashboard
+	Satellites map[string]*SatelliteDetail // by satellite ID
+
+	// Payout is the last estimate, nil when Up is false, when the last
+	// payout request failed, or before the first one. It is fetched at most
+	// every PayoutInterval, so it can be older than the rest.
+	Payout     *EstimatedPayout
+	PayoutTime time.Time // when Payout was requested
+	PayoutErr  error     // error of the last payout request
+
+	// Requests holds the last request of each endpoint polled so far.
+	Requests map[Endpoint]RequestStatus
+}
+
+// Poller polls one node's API and keeps the last good data. Use Run, or
+// call PollOnce on a schedule of your own.
+type Poller struct {
+	node           string
+	client         *Client
+	interval       time.Duration
+	payoutInterval time.Duration
+	log            *slog.Logger
+	now            func() time.Time
+
+	pollMu sync.Mutex // serialises polls; guards the fields below
+	state  state
+	// The payout cache survives failed polls, so that a short outage does
+	// not cost a payout request (or a gap of up to PayoutInterval) on
+	// recovery. Snapshots only show it while the node is up.
+	payout        *EstimatedPayout
+	payoutTime    time.Time
+	payoutErr     error
+	payoutTried   time.Time // start of the poll of the last payout request; zero if none
+	payoutFailing bool
+
+	mu   sync.Mutex // guards snap
+	snap Snapshot
+}
+
+type state uint8
+
+const (
+	stateUnknown state = iota
+	stateUp
+	stateDown
+)
+
+// NewPoller returns a poller of the node API behind c. node is the node's
+// name, used as the node label and in logs. It panics if c is nil.
+func NewPoller(node string, c *Client, opts PollerOptions) *Poller {
+	if c == nil {
+		panic("nodeapi: NewPoller with nil client")
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = DefaultInterval
+	}
+	if opts.PayoutInterval <= 0 {
+		opts.PayoutInterval = DefaultPayoutInterval
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Poller{
+		node:           node,
+		client:         c,
+		interval:       opts.Interval,
+		payoutInterval: opts.PayoutInterval,
+		log:            opts.Logger.With("node", node),
+		now:            opts.Now,
+		snap:           Snapshot{Node: node},
+	}
+}
+
+// Node returns the node's name.
+func (p *Poller) Node() string { return p.node }
+
+// Run polls at once and then every Interval until ctx is done, then
+// returns nil. Poll errors are not returned: they are in the Snapshot and
+// logged on state changes. A poll that takes longer than Interval delays
+// the next one (ticks are dropped, never queued).
+func (p *Poller) Run(ctx context.Context) error {
+	t := time.NewTicker(p.interval)
+	defer t.Stop()
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		_ = p.PollOnce(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// PollOnce polls the node once: /api/sno/, then /api/sno/satellite/{id} for
+// each satellite it lists, then /api/sno/estimated-payout if the last
+// payout request is at least PayoutInterval old (less 100 ms of slack for
+// the ticker's jitter). Requests are sequential, each bounded by the
+// client's timeout. It returns the poll's error: that of /api/sno/ or of a
+// satellite (the node is then down), else nil. A payout error is only
+// recorded. When ctx is cancelled during the poll, the snapshot is left as
+// it was and ctx's error is returned. Concurrent calls are serialised.
+func (p *Poller) PollOnce(ctx context.Context) error {
+	p.pollMu.Lock()
+	defer p.pollMu.Unlock()
+
+	start := p.now()
+	p.mu.Lock()
+	reqs := maps.Clone(p.snap.Requests)
+	p.mu.Unlock()
+	if reqs == nil {
+		reqs = make(map[Endpoint]RequestStatus, 3)
+	}
+
+	t0 := p.now()
+	dash, err := p.client.SNO(ctx)
+	reqs[EndpointSNO] = RequestStatus{Time: t0, Duration: p.now().Sub(t0), Success: err == nil, Err: err}
+	if err != nil {
+		return p.fail(ctx, start, reqs, err)
+	}
+
+	sats := make(map[string]*SatelliteDetail, len(dash.Satellites))
+	if len(dash.Satellites) == 0 {
+		delete(reqs, EndpointSatellite)
+	} else {
+		st := RequestStatus{Time: p.now(), Success: true}
+		for _, s := range dash.Satellites {
+			if _, dup := sats[s.ID]; dup {
+				continue
+			}
+			t0 := p.now()
+			detail, err := p.client.Satellite(ctx, s.ID)
+			st.Duration += p.now().Sub(t0)
+			if err != nil {
+				st.Success, st.Err = false, err
+				break
+			}
+			sats[s.ID] = detail
+		}
+		reqs[EndpointSatellite] = st
+		if st.Err != nil {
+			return p.fail(ctx, start, reqs, st.Err)
+		}
+	}
+
+	if p.payoutDue(start) {
+		p.pollPayout(ctx, start, reqs)
+	}
+
+	if p.state != stateUp {
+		p.log.Info("node API up", "version", dash.Version)
+		p.state = stateUp
+	}
+	p.publish(Snapshot{
+		Node:        p.node,
+		Up:          true,
+		LastPoll:    start,
+		LastSuccess: start,
+		Dashboard:   dash,
+		Satellites:  sats,
+		Payout:      p.payout,
+		PayoutTime:  p.payoutTime,
+		PayoutErr:   p.payoutErr,
+		Requests:    reqs,
+	})
+	return nil
+}
+
+// payoutSlack absorbs the scheduling jitter of poll starts, so that with a
+// PayoutInterval of 5 × Interval the payout is polled at every fifth poll and
+// not at every sixth when a poll starts a few microseconds early.
+const payoutSlack = 100 * time.Millisecond
+
+// payoutDue tells whether a poll starting at start requests the payout:
+// the last request started at least PayoutInterval (less the slack) before.
+func (p *Poller) payoutDue(start time.Time) bool {
+	if p.payoutTried.IsZero() {
+		return true
+	}
+	slack := min(payoutSlack, p.interval/2)
+	return start.Sub(p.payoutTried) >= p.payoutInterval-slack
+}
+
+func (p *Poller) pollPayout(ctx context.Context, start time.Time, reqs map[Endpoint]RequestStatus) {
+	t0 := p.now()
+	payout, err := p.client.EstimatedPayout(ctx)
+	if err != nil && ctx.Err() != nil {
+		return // shutting down: not the endpoint's fault
+	}
+	p.payoutTried = start // poll starts are what the ticker spaces evenly
+	reqs[EndpointEstimatedPayout] = RequestStatus{Time: t0, Duration: p.now().Sub(t0), Success: err == nil, Err: err}
+	p.payoutErr = err
+	if err != nil {
+		p.payout, p.payoutTime = nil, time.Time{}
+		if !p.payoutFailing {
+			p.log.Warn("estimated payout failing", "err", err)
+			p.payoutFailing = true
+		}
+		return
+	}
+	p.payout, p.payoutTime = payout, t0
+	if p.payoutFailing {
+		p.log.Info("estimated payout recovered")
+		p.payoutFailing = false
+	}
+}
+
+func (p *Poller) fail(ctx context.Context, start time.Time, reqs map[Endpoint]RequestStatus, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if p.state != stateDown {
+		p.log.Warn("node API down", "err", err)
+		p.state = stateDown
+	}
+	p.mu.Lock()
+	last := p.snap.LastSuccess
+	p.mu.Unlock()
+	p.publish(Snapshot{
+		Node:        p.node,
+		LastPoll:    start,
+		LastSuccess: last,
+		LastErr:     err,
+		PayoutErr:   p.payoutErr,
+		Requests:    reqs,
+	})
+	return err
+}
+
+func (p *Poller) publish(s Snapshot) {
+	p.mu.Lock()
+	p.snap = s
+	p.mu.Unlock()
+}
+
+// Snapshot returns a copy of the poller's current state. Before the first
+// poll it has only Node set.
+func (p *Poller) Snapshot() Snapshot {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.snap
+	s.Satellites = maps.Clone(s.Satellites)
+	s.Requests = maps.Clone(s.Requests)
+	return s
+}
