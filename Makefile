@@ -1,9 +1,9 @@
 # The CI contract: .ci/run calls `make test` on a fresh machine.
 GO ?= go
 
-.PHONY: test fmt vet unit build bench fuzz
+.PHONY: test fmt vet unit checkmetrics build bench fuzz
 
-test: fmt vet unit
+test: fmt vet unit checkmetrics
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -14,6 +14,9 @@ vet:
 
 unit:
 	$(GO) test -race -count=1 ./...
+
+checkmetrics:
+	promtool check metrics < cmd/storagenode-exporter/testdata/e2e.prom
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o storagenode-exporter ./cmd/storagenode-exporter
