@@ -86,7 +86,7 @@ func NewCollector(pollers []*Poller, opts CollectorOptions) *Collector {
 
 		egress:          g("storj_satellite_month_egress_bytes", "Egress to the satellite's customers this calendar month, by kind (usage, repair, audit).", []string{"node", "satellite", "kind"}),
 		ingress:         g("storj_satellite_month_ingress_bytes", "Ingress from the satellite's customers this calendar month, by kind (usage, repair).", []string{"node", "satellite", "kind"}),
-		storedByteHours: g("storj_satellite_month_stored_byte_hours", "Stored data times time this calendar month as reported by the satellite (lags by hours to days).", sat),
+		storedByteHours: g("storj_satellite_month_stored_byte_seconds", "Stored data times time this calendar month as reported by the satellite, in byte-seconds (the API's byte-hours x 3600; lags by hours to days).", sat),
 
 		payout:         g("storj_payout_dollars", "Node's payout estimate in US dollars over all satellites, by month (current, previous) and component (egress, repair_audit, disk, held, payout).", []string{"node", "month", "component"}),
 		payoutExpected: g("storj_payout_expected_month_dollars", "Node's projection of the current month's payout to the whole month, in US dollars.", node),
@@ -226,7 +226,7 @@ func (c *Collector) collectSatellites(gauge func(*prometheus.Desc, float64, ...s
 		gauge(c.egress, float64(t.EgressAudit), node, name, "audit")
 		gauge(c.ingress, float64(t.IngressUsage), node, name, "usage")
 		gauge(c.ingress, float64(t.IngressRepair), node, name, "repair")
-		gauge(c.storedByteHours, det.StorageSummary, node, name)
+		gauge(c.storedByteHours, det.StorageSummary*3600, node, name)
 	}
 }
 

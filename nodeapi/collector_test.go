@@ -124,12 +124,12 @@ storj_satellite_month_ingress_bytes{kind="usage",node="node1",satellite="ap1"} 2
 storj_satellite_month_ingress_bytes{kind="usage",node="node1",satellite="eu1"} 60986188166
 storj_satellite_month_ingress_bytes{kind="usage",node="node1",satellite="saltlake"} 48620087612
 storj_satellite_month_ingress_bytes{kind="usage",node="node1",satellite="us1"} 107375212136
-# HELP storj_satellite_month_stored_byte_hours Stored data times time this calendar month as reported by the satellite (lags by hours to days).
-# TYPE storj_satellite_month_stored_byte_hours gauge
-storj_satellite_month_stored_byte_hours{node="node1",satellite="ap1"} 89050410528175.52
-storj_satellite_month_stored_byte_hours{node="node1",satellite="eu1"} 212387763642087.78
-storj_satellite_month_stored_byte_hours{node="node1",satellite="saltlake"} 44547070641699.64
-storj_satellite_month_stored_byte_hours{node="node1",satellite="us1"} 429401890655842.56
+# HELP storj_satellite_month_stored_byte_seconds Stored data times time this calendar month as reported by the satellite, in byte-seconds (the API's byte-hours x 3600; lags by hours to days).
+# TYPE storj_satellite_month_stored_byte_seconds gauge
+storj_satellite_month_stored_byte_seconds{node="node1",satellite="ap1"} 3.205814779014319e+17
+storj_satellite_month_stored_byte_seconds{node="node1",satellite="eu1"} 7.64595949111516e+17
+storj_satellite_month_stored_byte_seconds{node="node1",satellite="saltlake"} 1.6036945431011872e+17
+storj_satellite_month_stored_byte_seconds{node="node1",satellite="us1"} 1.5458468063610332e+18
 # HELP storj_payout_dollars Node's payout estimate in US dollars over all satellites, by month (current, previous) and component (egress, repair_audit, disk, held, payout).
 # TYPE storj_payout_dollars gauge
 storj_payout_dollars{component="disk",month="current",node="node1"} 1.8929
@@ -160,7 +160,7 @@ var healthyV162Names = []string{
 	"storj_satellite_disqualified", "storj_satellite_suspended", "storj_satellite_vetted",
 	"storj_satellite_joined_timestamp_seconds",
 	"storj_satellite_month_egress_bytes", "storj_satellite_month_ingress_bytes",
-	"storj_satellite_month_stored_byte_hours",
+	"storj_satellite_month_stored_byte_seconds",
 	"storj_payout_dollars", "storj_payout_expected_month_dollars",
 }
 
@@ -348,9 +348,7 @@ storj_nodeapi_up{node="node2"} 0
 }
 
 // TestCollectorLint lints every metric of a healthy node, and of both
-// generations. storj_satellite_month_stored_byte_hours keeps the API's unit
-// in its prescribed name, which promlint flags ("hours" is not a base
-// unit); that is the only accepted problem.
+// generations: no problem is accepted.
 func TestCollectorLint(t *testing.T) {
 	t.Parallel()
 	for _, version := range []string{"v1.142", "v1.162"} {
@@ -361,9 +359,6 @@ func TestCollectorLint(t *testing.T) {
 			t.Fatalf("%s: CollectAndLint: %v", version, err)
 		}
 		for _, p := range problems {
-			if p.Metric == "storj_satellite_month_stored_byte_hours" && p.Text == `use base unit "seconds" instead of "hours"` {
-				continue
-			}
 			t.Errorf("%s: lint: %s: %s", version, p.Metric, p.Text)
 		}
 	}

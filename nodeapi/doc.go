@@ -63,7 +63,7 @@
 //	storj_satellite_joined_timestamp_seconds{node,satellite}
 //	storj_satellite_month_egress_bytes{node,satellite,kind}   kind: usage, repair, audit
 //	storj_satellite_month_ingress_bytes{node,satellite,kind}  kind: usage, repair
-//	storj_satellite_month_stored_byte_hours{node,satellite}
+//	storj_satellite_month_stored_byte_seconds{node,satellite} (the API's byte-hours x 3600, in base units)
 //
 // From /api/sno/estimated-payout (cents converted to dollars):
 //

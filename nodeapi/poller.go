@@ -39,6 +39,9 @@ type PollerOptions struct {
 	Logger *slog.Logger
 	// Now is the clock; default time.Now. It also times the requests.
 	Now func() time.Time
+	// DownMessage replaces "node API down" in the warning logged when the
+	// API stops (or never starts) answering.
+	DownMessage string
 }
 
 // RequestStatus is the outcome of the last request to one endpoint. For
@@ -87,6 +90,7 @@ type Poller struct {
 	payoutInterval time.Duration
 	log            *slog.Logger
 	now            func() time.Time
+	downMessage    string
 
 	pollMu sync.Mutex // serialises polls; guards the fields below
 	state  state
@@ -135,6 +139,7 @@ func NewPoller(node string, c *Client, opts PollerOptions) *Poller {
 		interval:       opts.Interval,
 		payoutInterval: opts.PayoutInterval,
 		log:            opts.Logger.With("node", node),
+		downMessage:    opts.DownMessage,
 		now:            opts.Now,
 		snap:           Snapshot{Node: node},
 	}
@@ -281,7 +286,11 @@ func (p *Poller) fail(ctx context.Context, start time.Time, reqs map[Endpoint]Re
 		return ctx.Err()
 	}
 	if p.state != stateDown {
-		p.log.Warn("node API down", "err", err)
+		msg := p.downMessage
+		if msg == "" {
+			msg = "node API down"
+		}
+		p.log.Warn(msg, "err", err)
 		p.state = stateDown
 	}
 	p.mu.Lock()

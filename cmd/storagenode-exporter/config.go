@@ -31,6 +31,12 @@ type Config struct {
 	GeoIP struct {
 		Database *string `yaml:"database"`
 	} `yaml:"geoip"`
+	NodeAPI struct {
+		Timeout      *string `yaml:"timeout"`
+		PollInterval *string `yaml:"poll-interval"`
+		Discover     *bool   `yaml:"discover"`
+		ExposeWallet *bool   `yaml:"expose-wallet"`
+	} `yaml:"nodeapi"`
 }
 
 // NodeConfig is one node of the configuration file.
@@ -75,8 +81,13 @@ func (c *Config) resolver() kong.Resolver {
 	set("log.level", c.Log.Level)
 	set("log.format", c.Log.Format)
 	set("geoip.database", c.GeoIP.Database)
-	if c.FromBeginning != nil {
-		values["from-beginning"] = *c.FromBeginning
+	set("nodeapi.timeout", c.NodeAPI.Timeout)
+	set("nodeapi.poll-interval", c.NodeAPI.PollInterval)
+	for name, v := range map[string]*bool{"from-beginning": c.FromBeginning,
+		"nodeapi.discover": c.NodeAPI.Discover, "nodeapi.expose-wallet": c.NodeAPI.ExposeWallet} {
+		if v != nil {
+			values[name] = *v
+		}
 	}
 	return kong.ResolverFunc(func(_ *kong.Context, _ *kong.Path, flag *kong.Flag) (any, error) {
 		return values[flag.Name], nil

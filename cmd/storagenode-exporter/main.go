@@ -62,7 +62,7 @@ func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer, listening
 		kong.Description("Prometheus exporter and log reports for Storj storage nodes."),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(int) {}),
-		kong.Vars{"listen_address": DefaultListenAddress},
+		kong.Vars{"listen_address": DefaultListenAddress, "discover_api": DiscoverAPI},
 	}
 	if path := configPath(args); path != "" {
 		var err error

@@ -19,6 +19,7 @@ import (
 
 	"github.com/storagenode-exporter/storagenode-exporter/exporter"
 	"github.com/storagenode-exporter/storagenode-exporter/geo"
+	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
 	"github.com/storagenode-exporter/storagenode-exporter/source"
 )
 
@@ -26,6 +27,9 @@ import (
 // default-port list has used up 9100-9999 and continues just above 10000;
 // 29651 is outside both, and below Linux's ephemeral port range.
 const DefaultListenAddress = ":29651"
+
+// DiscoverAPI is where a local node's API is looked for when none is named.
+const DiscoverAPI = "http://localhost:14002"
 
 // ServeCmd follows node logs and serves /metrics. It is the default command.
 type ServeCmd struct {
@@ -38,6 +42,14 @@ type ServeCmd struct {
 		TelemetryPath string `default:"/metrics" help:"Path under which to expose metrics."`
 		ConfigFile    string `name:"config.file" help:"Configuration file for TLS and/or basic authentication (exporter-toolkit web config)." placeholder:"FILE"`
 	} `embed:"" prefix:"web."`
+
+	NodeAPI struct {
+		Timeout      time.Duration `default:"30s" help:"Timeout of one request to a node API (the payout estimate can take ~28 s on big nodes)."`
+		PollInterval time.Duration `default:"1m" help:"How often each node API is polled (the payout estimate at most every 5m). Scrapes never call the node."`
+		Discover     bool          `default:"true" negatable:"" help:"For a node whose log is a local file and that names no API, try http://localhost:14002."`
+		ExposeWallet bool          `help:"Add the operator's wallet address to storj_node_info."`
+		DiscoverURL  string        `default:"${discover_api}" hidden:"" help:"Where discovery looks for a local node's API."`
+	} `embed:"" prefix:"nodeapi."`
 
 	GeoIP struct {
 		Database string `help:"GeoIP2/GeoLite2/DB-IP City or Country mmdb. Default: look in /usr/share/GeoIP, /var/lib/GeoIP and the working directory, else the embedded country database." placeholder:"FILE"`
@@ -93,6 +105,29 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 	}
 	reg.MustRegister(&upCollector{desc: prometheus.NewDesc("storj_log_source_up",
 		"Whether the node's log source is open and readable (1) or not (0).", []string{"node"}, nil), nodes: nodes})
+
+	var pollers []*nodeapi.Poller
+	for _, s := range specs {
+		api, discovered := s.API, false
+		if api == "" && s.Kind == SourceFile && c.NodeAPI.Discover {
+			api, discovered = c.NodeAPI.DiscoverURL, true
+		}
+		if api == "" {
+			continue
+		}
+		client, err := nodeapi.NewClient(api, c.NodeAPI.Timeout, nil)
+		if err != nil {
+			return fmt.Errorf("node %s: %w", s.Name, err)
+		}
+		opts := nodeapi.PollerOptions{Interval: c.NodeAPI.PollInterval, Logger: logger.With("api", api)}
+		if discovered {
+			opts.DownMessage = "no node API answers at " + api + "; enhanced metrics (reputation, disk, payout) disabled until it does"
+		}
+		pollers = append(pollers, nodeapi.NewPoller(s.Name, client, opts))
+	}
+	if len(pollers) > 0 {
+		reg.MustRegister(nodeapi.NewCollector(pollers, nodeapi.CollectorOptions{ExposeWallet: c.NodeAPI.ExposeWallet}))
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle(c.Web.TelemetryPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
@@ -161,6 +196,14 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 		}()
 	}
 
+	for _, p := range pollers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = p.Run(srcCtx)
+		}()
+	}
+
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -172,7 +215,7 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx) // 1. stop taking scrapes
-	stopSources()                 // 2. sources stop at a line boundary
+	stopSources()                 // 2. sources stop at a line boundary, pollers between requests
 	wg.Wait()
 	logger.Info("stopped")
 	return runErr

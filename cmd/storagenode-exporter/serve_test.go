@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,7 +64,7 @@ func startServe(t *testing.T, stdin io.Reader, args ...string) *served {
 	if stdin == nil {
 		stdin = strings.NewReader("")
 	}
-	args = append([]string{"--web.listen-address", "127.0.0.1:0", "--geoip.database", testGeoDB}, args...)
+	args = append([]string{"--web.listen-address", "127.0.0.1:0", "--geoip.database", testGeoDB, "--no-nodeapi.discover"}, args...)
 	go func() { done <- runWith(args, stdin, io.Discard, stderr, listening, ctx) }()
 	var addr net.Addr
 	select {
@@ -155,7 +156,38 @@ func copyFile(t *testing.T, from, to string) {
 }
 
 // volatile are the series that change from run to run.
-var volatile = regexp.MustCompile(`^(go_|process_|storj_exporter_build_info|promhttp_)`)
+var volatile = regexp.MustCompile(`^(go_|process_|storj_exporter_build_info|promhttp_|storj_nodeapi_request_duration_seconds|storj_nodeapi_last_success_timestamp_seconds)`)
+
+// fakeNode serves the shared API fixtures of one node version, as the
+// node's API on :14002 would.
+func fakeNode(t *testing.T, version string) *httptest.Server {
+	t.Helper()
+	dir := filepath.Join("../../../shared/testdata/nodeapi", version)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var file string
+		switch p := r.URL.Path; {
+		case p == "/api/sno/" || p == "/api/sno":
+			file = "sno.json"
+		case p == "/api/sno/satellites":
+			file = "satellites.json"
+		case p == "/api/sno/estimated-payout":
+			file = "estimated-payout.json"
+		case strings.HasPrefix(p, "/api/sno/satellite/"):
+			file = "satellite-" + strings.TrimPrefix(p, "/api/sno/satellite/") + ".json"
+		}
+		data, err := os.ReadFile(filepath.Join(dir, file))
+		if file == "" || err != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"error":"not found"}`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Write(data)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
 
 // The golden end-to-end test: serve on the fixture log, scrape, compare with
 // testdata/e2e.prom; promtool checks the file.
@@ -163,8 +195,10 @@ func TestServeGolden(t *testing.T) {
 	t.Parallel()
 	log := filepath.Join(t.TempDir(), "node.log")
 	copyFile(t, "../../report/testdata/fixture.log", log)
-	s := startServe(t, nil, "--node", "Node-1:"+log, "--from-beginning")
+	api := fakeNode(t, "v1.162")
+	s := startServe(t, nil, "--node", "Node-1:"+log+":"+api.URL, "--from-beginning")
 	s.waitFor(t, `storj_log_lines_total{node="Node-1"}`, 38)
+	s.waitFor(t, `storj_nodeapi_up{node="Node-1"}`, 1)
 	resp, err := http.Get(s.url + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -404,5 +438,33 @@ func TestParseNodeSpec(t *testing.T) {
 		if _, err := parseNodeSpec(bad); err == nil {
 			t.Errorf("parseNodeSpec(%q) accepted", bad)
 		}
+	}
+}
+
+// A local file node with no API tries the default address and says once
+// that enhanced metrics are off; TCP and stdin nodes are not probed; a
+// named API is polled.
+func TestServeNodeAPIDiscovery(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "node.log")
+	appendLines(t, log, 0, 1)
+	api := fakeNode(t, "v1.142")
+	s := startServe(t, strings.NewReader(""), "--nodeapi.discover", "--nodeapi.discover-url", "http://127.0.0.1:1",
+		"--nodeapi.poll-interval", "50ms", "--node", "Local:"+log, "--node", "Piped:-", "--node", "Named:"+log+":"+api.URL)
+	s.waitFor(t, `storj_nodeapi_up{node="Named"}`, 1)
+	s.waitFor(t, `storj_nodeapi_up{node="Local"}`, 0)
+	if got := s.value(t, `storj_nodeapi_up{node="Piped"}`); got != -1 {
+		t.Errorf("stdin node was probed: up = %v", got)
+	}
+	if got := s.value(t, `storj_node_disk_allocated_bytes{node="Named"}`); got != 10000000000000 {
+		t.Errorf("allocated %v", got)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(s.stderr.String(), "enhanced metrics (reputation, disk, payout) disabled") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond) // polling the log for the warning
+	}
+	if n := strings.Count(s.stderr.String(), "enhanced metrics"); n != 1 {
+		t.Errorf("warning logged %d times:\n%s", n, s.stderr.String())
 	}
 }
