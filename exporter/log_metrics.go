@@ -56,8 +56,6 @@ type LogMetrics struct {
 	expiredRuns   *prometheus.CounterVec
 	expiredPieces *prometheus.CounterVec
 
-	scores *prometheus.GaugeVec
-
 	lines     *prometheus.CounterVec
 	unparsed  *prometheus.CounterVec
 	messages  *prometheus.CounterVec
@@ -116,8 +114,6 @@ func NewLogMetrics(reg prometheus.Registerer) *LogMetrics {
 		trashDuration: gv("storj_trash_empty_last_duration_seconds", "Duration of the last trash emptying of a satellite.", "node", "satellite"),
 		expiredRuns:   cv("storj_expired_collections_total", "Expired-piece collections, by result (success, failed).", "node", "result"),
 		expiredPieces: cv("storj_expired_pieces_deleted_total", "Expired pieces deleted by the collector.", "node"),
-
-		scores: gv("storj_log_satellite_score", "Reputation scores from the node's 'node scores updated/worsened' lines (score = audit, online, suspension).", "node", "satellite", "score"),
 
 		lines:     cv("storj_log_lines_total", "Log lines read, blank and unparsed ones included.", "node"),
 		unparsed:  cv("storj_log_lines_unparsed_total", "Non-blank lines that are not storagenode log lines.", "node"),

@@ -3,10 +3,12 @@ package exporter
 import (
 	"errors"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 )
 
@@ -24,6 +26,41 @@ type NodeOptions struct {
 	// PairLimit bounds the table of started transfers waiting for their
 	// outcome (default 100,000).
 	PairLimit int
+	// Scores, when set, records the scores of `node scores updated` lines;
+	// the node-API collector exports them while the API does not answer.
+	Scores *ScoreBoard
+}
+
+// ScoreBoard keeps the last reputation scores each node's log reported, by
+// satellite label value. It is safe for concurrent use.
+type ScoreBoard struct {
+	mu sync.Mutex
+	m  map[string]map[string]nodeapi.Scores
+}
+
+var _ nodeapi.ScoreSource = (*ScoreBoard)(nil)
+
+// NewScoreBoard returns an empty ScoreBoard.
+func NewScoreBoard() *ScoreBoard { return &ScoreBoard{m: map[string]map[string]nodeapi.Scores{}} }
+
+func (b *ScoreBoard) set(node, satellite string, s nodeapi.Scores) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.m[node] == nil {
+		b.m[node] = map[string]nodeapi.Scores{}
+	}
+	b.m[node][satellite] = s
+}
+
+// LogScores returns a copy of a node's scores by satellite.
+func (b *ScoreBoard) LogScores(node string) map[string]nodeapi.Scores {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make(map[string]nodeapi.Scores, len(b.m[node]))
+	for k, v := range b.m[node] {
+		out[k] = v
+	}
+	return out
 }
 
 // pairMaxAge is how long a started transfer waits for its outcome, in log
@@ -138,10 +175,10 @@ func (n *NodeLogs) Event(ev *parser.Event) {
 	case parser.KindPingFailed:
 		m.pingFailures.WithLabelValues(n.node, satName(ev.Satellite)).Inc()
 	case parser.KindReputation:
-		r, sat := ev.Reputation, satName(ev.Satellite)
-		m.scores.WithLabelValues(n.node, sat, "audit").Set(r.AuditScore)
-		m.scores.WithLabelValues(n.node, sat, "online").Set(r.OnlineScore)
-		m.scores.WithLabelValues(n.node, sat, "suspension").Set(r.SuspensionScore)
+		if n.opts.Scores != nil && ev.Satellite != "" {
+			r := ev.Reputation
+			n.opts.Scores.set(n.node, satName(ev.Satellite), nodeapi.Scores{Audit: r.AuditScore, Suspension: r.SuspensionScore, Online: r.OnlineScore})
+		}
 	case parser.KindCompaction:
 		n.compaction(ev)
 	case parser.KindRetain:

@@ -18,6 +18,22 @@ type CollectorOptions struct {
 	// served; default 3 × the poller's Interval. Payout data may be older
 	// by the poller's PayoutInterval.
 	MaxAge time.Duration
+	// LogScores, when set, supplies the scores a node's own log reported
+	// ("node scores updated"). They fill the three score gauges of a node
+	// whose API is not served (down, stale or not configured), so that each
+	// series has one owner: the API while it answers, else the log.
+	LogScores ScoreSource
+	// LogOnlyNodes are nodes without a poller whose log scores are exported.
+	LogOnlyNodes []string
+}
+
+// Scores are a satellite's reputation scores (0..1).
+type Scores struct{ Audit, Suspension, Online float64 }
+
+// ScoreSource gives the last scores a node's log reported, by satellite
+// label value (name, or ID for unknown satellites).
+type ScoreSource interface {
+	LogScores(node string) map[string]Scores
 }
 
 // Collector exports the pollers' snapshots as Prometheus gauges. Collect
@@ -112,11 +128,29 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 // Collect sends the metrics of every poller's current snapshot.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, p := range c.pollers {
-		c.collect(ch, p)
+		if !c.collect(ch, p) {
+			c.collectLogScores(ch, p.node)
+		}
+	}
+	for _, node := range c.opts.LogOnlyNodes {
+		c.collectLogScores(ch, node)
 	}
 }
 
-func (c *Collector) collect(ch chan<- prometheus.Metric, p *Poller) {
+// collectLogScores sends the scores from the node's log, if any.
+func (c *Collector) collectLogScores(ch chan<- prometheus.Metric, node string) {
+	if c.opts.LogScores == nil {
+		return
+	}
+	for sat, sc := range c.opts.LogScores.LogScores(node) {
+		ch <- prometheus.MustNewConstMetric(c.auditScore, prometheus.GaugeValue, sc.Audit, node, sat)
+		ch <- prometheus.MustNewConstMetric(c.suspensionScore, prometheus.GaugeValue, sc.Suspension, node, sat)
+		ch <- prometheus.MustNewConstMetric(c.onlineScore, prometheus.GaugeValue, sc.Online, node, sat)
+	}
+}
+
+// collect sends a poller's metrics and reports whether its data was served.
+func (c *Collector) collect(ch chan<- prometheus.Metric, p *Poller) bool {
 	s := p.Snapshot()
 	node := s.Node
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
@@ -135,7 +169,7 @@ func (c *Collector) collect(ch chan<- prometheus.Metric, p *Poller) {
 		gauge(c.lastSuccess, unixSeconds(s.LastSuccess), node)
 	}
 	if !fresh {
-		return // stale or missing data must not pass for current
+		return false // stale or missing data must not pass for current
 	}
 
 	for _, e := range []Endpoint{EndpointSNO, EndpointSatellites, EndpointSatellite, EndpointEstimatedPayout} {
@@ -187,6 +221,7 @@ func (c *Collector) collect(ch chan<- prometheus.Metric, p *Poller) {
 			gauge(c.payoutExpected, *e/100, node)
 		}
 	}
+	return true
 }
 
 func (c *Collector) collectSatellites(gauge func(*prometheus.Desc, float64, ...string), node string, d *Dashboard, details map[string]*SatelliteDetail) {

@@ -89,9 +89,10 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 	}
 
 	metrics := exporter.NewLogMetrics(reg)
+	scores := exporter.NewScoreBoard()
 	var nodes []*node
 	for _, s := range specs {
-		n := &node{spec: s, logs: metrics.ForNode(s.Name, exporter.NodeOptions{Geo: lookup})}
+		n := &node{spec: s, logs: metrics.ForNode(s.Name, exporter.NodeOptions{Geo: lookup, Scores: scores})}
 		nlog := logger.With("node", s.Name, "source", s.Source)
 		switch s.Kind {
 		case SourceStdin:
@@ -107,12 +108,14 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 		"Whether the node's log source is open and readable (1) or not (0).", []string{"node"}, nil), nodes: nodes})
 
 	var pollers []*nodeapi.Poller
+	var logOnly []string
 	for _, s := range specs {
 		api, discovered := s.API, false
 		if api == "" && s.Kind == SourceFile && c.NodeAPI.Discover {
 			api, discovered = c.NodeAPI.DiscoverURL, true
 		}
 		if api == "" {
+			logOnly = append(logOnly, s.Name)
 			continue
 		}
 		client, err := nodeapi.NewClient(api, c.NodeAPI.Timeout, nil)
@@ -125,9 +128,9 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 		}
 		pollers = append(pollers, nodeapi.NewPoller(s.Name, client, opts))
 	}
-	if len(pollers) > 0 {
-		reg.MustRegister(nodeapi.NewCollector(pollers, nodeapi.CollectorOptions{ExposeWallet: c.NodeAPI.ExposeWallet}))
-	}
+	reg.MustRegister(nodeapi.NewCollector(pollers, nodeapi.CollectorOptions{
+		ExposeWallet: c.NodeAPI.ExposeWallet, LogScores: scores, LogOnlyNodes: logOnly,
+	}))
 
 	mux := http.NewServeMux()
 	mux.Handle(c.Web.TelemetryPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{

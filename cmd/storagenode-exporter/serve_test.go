@@ -468,3 +468,83 @@ func TestServeNodeAPIDiscovery(t *testing.T) {
 		t.Errorf("warning logged %d times:\n%s", n, s.stderr.String())
 	}
 }
+
+// Scores from the log fill the score gauges while the API does not answer,
+// and the API owns them when it does: one owner per series.
+func TestServeScoresOwner(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "node.log")
+	os.WriteFile(log, []byte("2026-09-05T14:20:31Z\tINFO\treputation:service\tnode scores updated\t{\"process\": \"storagenode\", \"satellite_id\": \"12EayRS2V1kEsWESU9QMRseFhdxYxKicsiFmxrsLZHeLUtdps3S\", \"total_audits\": 10, \"successful_audits\": 10, \"audit_score\": 0.5, \"online_score\": 0.25, \"suspension_score\": 0.75}\n"), 0o644)
+	var up sync.Mutex
+	healthy := false
+	real := fakeNode(t, "v1.162")
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		up.Lock()
+		ok := healthy
+		up.Unlock()
+		if !ok {
+			http.Error(w, "<html>502 Bad Gateway</html>", http.StatusBadGateway)
+			return
+		}
+		resp, err := http.Get(real.URL + r.URL.Path)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		defer resp.Body.Close()
+		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	defer api.Close()
+	s := startServe(t, nil, "--from-beginning", "--nodeapi.poll-interval", "30ms", "--node", "N:"+log+":"+api.URL, "--node", "LogOnly:"+log)
+	audit := `storj_satellite_audit_score{node="N", satellite="us1"}`
+	s.waitFor(t, `storj_nodeapi_up{node="N"}`, 0)
+	s.waitFor(t, audit, 0.5) // from the log
+	s.waitFor(t, `storj_satellite_online_score{node="LogOnly", satellite="us1"}`, 0.25)
+	up.Lock()
+	healthy = true
+	up.Unlock()
+	s.waitFor(t, `storj_nodeapi_up{node="N"}`, 1)
+	if got := s.value(t, audit); got == 0.5 || got <= 0 {
+		t.Errorf("API up, but the audit score is %v (the log's is 0.5)", got)
+	}
+	up.Lock()
+	healthy = false
+	up.Unlock()
+	s.waitFor(t, `storj_nodeapi_up{node="N"}`, 0) // flips back to 0
+	s.waitFor(t, audit, 0.5)
+	if got := s.value(t, `storj_node_disk_used_bytes{node="N"}`); got != -1 {
+		t.Errorf("disk gauge left stale after the API went down: %v", got)
+	}
+}
+
+// A scrape never waits for the node API: with the API hanging, scrapes
+// return at once (the best of five is under 100 ms).
+func TestServeScrapeWhileAPIHangs(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer api.Close()
+	defer close(release)
+	log := filepath.Join(t.TempDir(), "node.log")
+	appendLines(t, log, 0, 1)
+	s := startServe(t, nil, "--nodeapi.timeout", "30s", "--node", "N:"+log+":"+api.URL)
+	best := time.Hour
+	for range 5 {
+		start := time.Now()
+		if got := s.value(t, `storj_nodeapi_up{node="N"}`); got != 0 {
+			t.Errorf("up = %v while the API hangs", got)
+		}
+		best = min(best, time.Since(start))
+	}
+	if best > 100*time.Millisecond {
+		t.Errorf("best scrape took %v while the API hangs", best)
+	}
+}
