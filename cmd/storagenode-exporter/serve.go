@@ -104,8 +104,7 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 		}
 		nodes = append(nodes, n)
 	}
-	reg.MustRegister(&upCollector{desc: prometheus.NewDesc("storj_log_source_up",
-		"Whether the node's log source is open and readable (1) or not (0).", []string{"node"}, nil), nodes: nodes})
+	reg.MustRegister(newSourceCollector(nodes))
 
 	var pollers []*nodeapi.Poller
 	var logOnly []string
@@ -276,22 +275,47 @@ func (c *ServeCmd) nodes(cfg *Config) ([]NodeSpec, error) {
 	return specs, nil
 }
 
-// upCollector reports storj_log_source_up from each source at scrape time.
-type upCollector struct {
-	desc  *prometheus.Desc
-	nodes []*node
+// sourceCollector reports each source's state at scrape time: up for every
+// source, and rotations, truncations and errors for followed files.
+type sourceCollector struct {
+	up, rotations, truncations, errors *prometheus.Desc
+	nodes                              []*node
 }
 
-var _ prometheus.Collector = (*upCollector)(nil)
+func newSourceCollector(nodes []*node) *sourceCollector {
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, []string{"node"}, nil)
+	}
+	return &sourceCollector{
+		up:          d("storj_log_source_up", "Whether the node's log source is open and readable (1) or not (0)."),
+		rotations:   d("storj_log_rotations_total", "Rename rotations and re-creations of the node's log file followed."),
+		truncations: d("storj_log_truncations_total", "Truncations (copytruncate) of the node's log file followed."),
+		errors:      d("storj_log_source_errors_total", "Episodes of errors (permission denied, ...) reading the node's log file."),
+		nodes:       nodes,
+	}
+}
 
-func (u *upCollector) Describe(ch chan<- *prometheus.Desc) { ch <- u.desc }
+var _ prometheus.Collector = (*sourceCollector)(nil)
 
-func (u *upCollector) Collect(ch chan<- prometheus.Metric) {
+func (u *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- u.up
+	ch <- u.rotations
+	ch <- u.truncations
+	ch <- u.errors
+}
+
+func (u *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, n := range u.nodes {
 		v := 0.0
 		if n.src.Up() {
 			v = 1
 		}
-		ch <- prometheus.MustNewConstMetric(u.desc, prometheus.GaugeValue, v, n.spec.Name)
+		ch <- prometheus.MustNewConstMetric(u.up, prometheus.GaugeValue, v, n.spec.Name)
+		if f, ok := n.src.(*source.File); ok {
+			st := f.Stats()
+			ch <- prometheus.MustNewConstMetric(u.rotations, prometheus.CounterValue, float64(st.Rotations), n.spec.Name)
+			ch <- prometheus.MustNewConstMetric(u.truncations, prometheus.CounterValue, float64(st.Truncations), n.spec.Name)
+			ch <- prometheus.MustNewConstMetric(u.errors, prometheus.CounterValue, float64(st.Errors), n.spec.Name)
+		}
 	}
 }

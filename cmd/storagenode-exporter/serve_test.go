@@ -310,6 +310,9 @@ func TestServeRotation(t *testing.T) {
 	if got := s.value(t, `storj_transfers_by_country_total{action="PUT", country="GB", node="N"}`); got != 2600 {
 		t.Errorf("by country: %v", got)
 	}
+	if r, tr := s.value(t, `storj_log_rotations_total{node="N"}`), s.value(t, `storj_log_truncations_total{node="N"}`); r != 1 || tr != 1 {
+		t.Errorf("rotations %v truncations %v, want 1 and 1", r, tr)
+	}
 	if code := s.stop(); code != 0 {
 		t.Errorf("exit %d", code)
 	}
