@@ -129,6 +129,8 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 	}
 	reg.MustRegister(nodeapi.NewCollector(pollers, nodeapi.CollectorOptions{
 		ExposeWallet: c.NodeAPI.ExposeWallet, LogScores: scores, LogOnlyNodes: logOnly,
+		// data is stale when polls stop succeeding, not when one poll is slow
+		MaxAge: 3*c.NodeAPI.PollInterval + 2*c.NodeAPI.Timeout,
 	}))
 
 	mux := http.NewServeMux()
