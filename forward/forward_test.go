@@ -2,9 +2,9 @@ package forward
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
 	"io"
 	"log/slog"
 	"net"
@@ -19,97 +19,6 @@ import (
 
 	"github.com/storagenode-exporter/storagenode-exporter/source"
 )
-
-// timeout bounds every wait of the tests; it is only reached on failure.
-const timeout = 20 * time.Second
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
-}
-
-// stepPoller is a tail.Poller driven by the test: Wait announces on parked
-// that the follower is idle, then blocks until the test sends on wake.
-type stepPoller struct {
-	parked chan struct{}
-	wake   chan struct{}
-}
-
-func newStepPoller() *stepPoller {
-	return &stepPoller{parked: make(chan struct{}), wake: make(chan struct{})}
-}
-
-func (p *stepPoller) Wait(ctx context.Context) error {
-	select {
-	case p.parked <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case <-p.wake:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (p *stepPoller) waitParked(t *testing.T) {
-	t.Helper()
-	select {
-	case <-p.parked:
-	case <-time.After(timeout):
-		t.Fatal("follower never became idle")
-	}
-}
-
-// step wakes the follower and waits until it is idle again: every line
-// written before step has been queued to the clients when it returns.
-func (p *stepPoller) step(t *testing.T) {
-	t.Helper()
-	select {
-	case p.wake <- struct{}{}:
-	case <-time.After(timeout):
-		t.Fatal("follower is not waiting")
-	}
-	p.waitParked(t)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) count(substr string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for l := range strings.Lines(s.b.String()) {
-		if strings.Contains(l, substr) {
-			n++
-		}
-	}
-	return n
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func appendFile(t *testing.T, path, s string) {
 	t.Helper()
@@ -130,9 +39,9 @@ func appendFile(t *testing.T, path, s string) {
 type harness struct {
 	t      *testing.T
 	s      *Server
-	p      *stepPoller
+	p      *testutil.StepPoller
 	path   string
-	logs   *syncBuffer
+	logs   *testutil.SyncBuffer
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -141,7 +50,7 @@ type harness struct {
 // once the server listens and the follower is idle.
 func startServer(t *testing.T, cfg Config, setup func(*Server)) *harness {
 	t.Helper()
-	h := &harness{t: t, p: newStepPoller(), logs: &syncBuffer{}, done: make(chan error, 1)}
+	h := &harness{t: t, p: testutil.NewStepPoller(), logs: &testutil.SyncBuffer{}, done: make(chan error, 1)}
 	h.path = filepath.Join(t.TempDir(), "node.log")
 	appendFile(t, h.path, "history\n")
 	cfg.Path = h.path
@@ -168,10 +77,10 @@ func startServer(t *testing.T, cfg Config, setup func(*Server)) *harness {
 	case <-h.s.Ready():
 	case err := <-h.done:
 		t.Fatalf("Run returned early: %v", err)
-	case <-time.After(timeout):
+	case <-time.After(testutil.Timeout):
 		t.Fatal("server never listened")
 	}
-	h.p.waitParked(t)
+	h.p.WaitParked(t)
 	return h
 }
 
@@ -185,7 +94,7 @@ func (h *harness) stop() {
 			h.t.Errorf("Run returned %v, want nil", err)
 		}
 		h.done <- nil
-	case <-time.After(timeout):
+	case <-time.After(testutil.Timeout):
 		h.t.Fatal("Run did not return after cancellation")
 	}
 }
@@ -204,13 +113,13 @@ func (h *harness) dial() net.Conn {
 
 func (h *harness) waitClients(n int) {
 	h.t.Helper()
-	waitFor(h.t, fmt.Sprintf("%d clients", n), func() bool { return h.s.Stats().Clients == n })
+	testutil.WaitFor(h.t, fmt.Sprintf("%d clients", n), func() bool { return h.s.Stats().Clients == n })
 }
 
 // readLines reads n lines from a raw connection.
 func readLines(t *testing.T, r *bufio.Reader, c net.Conn, n int) []string {
 	t.Helper()
-	c.SetReadDeadline(time.Now().Add(timeout))
+	c.SetReadDeadline(time.Now().Add(testutil.Timeout))
 	lines := make([]string, 0, n)
 	for range n {
 		l, err := r.ReadString('\n')
@@ -225,7 +134,7 @@ func readLines(t *testing.T, r *bufio.Reader, c net.Conn, n int) []string {
 // expectEOF checks that the server closed c (after sending nothing more).
 func expectEOF(t *testing.T, r io.Reader, c net.Conn) {
 	t.Helper()
-	c.SetReadDeadline(time.Now().Add(timeout))
+	c.SetReadDeadline(time.Now().Add(testutil.Timeout))
 	b, err := io.ReadAll(r)
 	if err != nil || len(b) != 0 {
 		t.Fatalf("want EOF and no data, got %d bytes %q, %v", len(b), b, err)
@@ -265,7 +174,7 @@ func (h *harness) tcpClient() *tcpClient {
 			if err != nil {
 				h.t.Errorf("TCP source: %v", err)
 			}
-		case <-time.After(timeout):
+		case <-time.After(testutil.Timeout):
 			h.t.Error("TCP source did not stop")
 		}
 	})
@@ -281,7 +190,7 @@ func (c *tcpClient) count() int {
 // take waits for n lines and returns them.
 func (c *tcpClient) take(t *testing.T, n int) []string {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d lines from the TCP source", n), func() bool { return c.count() >= n })
+	testutil.WaitFor(t, fmt.Sprintf("%d lines from the TCP source", n), func() bool { return c.count() >= n })
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	got := c.lines
@@ -340,7 +249,7 @@ func TestAllowed(t *testing.T) {
 func TestTwoClients(t *testing.T) {
 	h := startServer(t, Config{}, nil)
 	appendFile(t, h.path, "before anyone connected\n")
-	h.p.step(t)
+	h.p.Step(t)
 
 	tc := h.tcpClient()
 	raw := h.dial()
@@ -351,9 +260,9 @@ func TestTwoClients(t *testing.T) {
 	want[10] = strings.Repeat("long ", 50000)
 	want[20] = ""
 	appendFile(t, h.path, text(want[:50]))
-	h.p.step(t)
+	h.p.Step(t)
 	appendFile(t, h.path, strings.ReplaceAll(text(want[50:]), "\n", "\r\n"))
-	h.p.step(t)
+	h.p.Step(t)
 
 	if got := readLines(t, rr, raw, len(want)); !slices.Equal(got, want) {
 		t.Errorf("raw client: lines differ")
@@ -389,8 +298,8 @@ func TestRefused(t *testing.T) {
 		c := h.dial()
 		expectEOF(t, c, c)
 	}
-	waitFor(t, "3 refusals", func() bool { return h.s.Stats().Refused == 3 })
-	if n := h.logs.count("level=WARN msg=\"refused a client"); n != 1 {
+	testutil.WaitFor(t, "3 refusals", func() bool { return h.s.Stats().Refused == 3 })
+	if n := h.logs.Count("level=WARN msg=\"refused a client"); n != 1 {
 		t.Errorf("%d warnings for 3 refusals within a minute, want 1", n)
 	}
 	mu.Lock()
@@ -398,8 +307,8 @@ func TestRefused(t *testing.T) {
 	mu.Unlock()
 	c := h.dial()
 	expectEOF(t, c, c)
-	waitFor(t, "4 refusals", func() bool { return h.s.Stats().Refused == 4 })
-	if n := h.logs.count("refused_since_last_warning=3"); n != 1 {
+	testutil.WaitFor(t, "4 refusals", func() bool { return h.s.Stats().Refused == 4 })
+	if n := h.logs.Count("refused_since_last_warning=3"); n != 1 {
 		t.Errorf("no second warning with the count of refusals:\n%s", h.logs.String())
 	}
 	if s := h.s.Stats(); s.Accepted != 0 || s.Clients != 0 {
@@ -412,7 +321,7 @@ func TestRefused(t *testing.T) {
 	c = h.dial()
 	h.waitClients(1)
 	appendFile(t, h.path, "allowed\n")
-	h.p.step(t)
+	h.p.Step(t)
 	if got := readLines(t, bufio.NewReader(c), c, 1); got[0] != "allowed" {
 		t.Errorf("got %q", got)
 	}
@@ -466,7 +375,7 @@ func TestSlowClient(t *testing.T) {
 	fr := bufio.NewReader(fast)
 	for i := 0; i < len(want); i += 10 {
 		appendFile(t, h.path, text(want[i:i+10]))
-		h.p.step(t)
+		h.p.Step(t)
 		if got := readLines(t, fr, fast, 10); !slices.Equal(got, want[i:i+10]) {
 			t.Fatalf("fast client: lines %d.. differ", i)
 		}
@@ -476,7 +385,7 @@ func TestSlowClient(t *testing.T) {
 	if s.SlowDisconnects != 1 || s.Clients != 1 || s.Accepted != 2 {
 		t.Errorf("stats %+v", s)
 	}
-	if n := h.logs.count("client too slow"); n != 1 {
+	if n := h.logs.Count("client too slow"); n != 1 {
 		t.Errorf("%d slow-client warnings, want 1", n)
 	}
 }
@@ -505,7 +414,7 @@ func TestListenError(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	s := New(Config{Listen: ln.Addr().String(), Path: filepath.Join(t.TempDir(), "node.log"), Poller: newStepPoller()})
+	s := New(Config{Listen: ln.Addr().String(), Path: filepath.Join(t.TempDir(), "node.log"), Poller: testutil.NewStepPoller()})
 	if err := s.Run(context.Background()); err == nil {
 		t.Fatal("Run listened on an address in use")
 	}
@@ -550,7 +459,7 @@ func TestEndToEnd(t *testing.T) {
 	want := seq("e2e", 1, 10000)
 	for i := 0; i < len(want); i += 500 {
 		appendFile(t, h.path, text(want[i:i+500]))
-		h.p.step(t)
+		h.p.Step(t)
 	}
 	got := tc.take(t, len(want))
 	if !slices.Equal(got, want) {

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
 	"path/filepath"
 	"testing"
 
@@ -12,24 +13,24 @@ import (
 func TestFileDeliversAppendedLines(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "node.log")
 	appendFile(t, path, "old\n")
-	p := newStepPoller()
+	p := testutil.NewStepPoller()
 	log, _ := testLogger(t)
 	f := NewFileConfig(tail.Config{Path: path, Poller: p, Logger: log})
 	if f.Up() {
 		t.Error("Up before Run")
 	}
 	r := runSource(t, f, nil)
-	p.waitParked(t)
+	p.WaitParked(t)
 	if !f.Up() {
 		t.Error("not Up while following")
 	}
 	r.none()
 
 	appendFile(t, path, "a\nb\r\n\nc")
-	p.step(t)
+	p.Step(t)
 	r.expect("a", "b", "")
 	appendFile(t, path, "c\n")
-	p.step(t)
+	p.Step(t)
 	got := r.take(1)
 	if string(got[0].Data) != "cc" || !got[0].Received.IsZero() {
 		t.Errorf("got %q received %v, want \"cc\" and no time", got[0].Data, got[0].Received)
@@ -54,7 +55,7 @@ func TestNewFileFromBeginning(t *testing.T) {
 	f := NewFile(path, true, log)
 	r := runSource(t, f, nil)
 	r.expect("one", "two")
-	waitFor(t, "Up", f.Up)
+	testutil.WaitFor(t, "Up", f.Up)
 	if err := r.stop(); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
 	"io"
 	"log/slog"
 	"os"
@@ -13,71 +14,6 @@ import (
 	"testing"
 	"time"
 )
-
-// timeout bounds every wait of the tests; it is only reached on failure.
-const timeout = 20 * time.Second
-
-// waitFor polls cond until it holds, failing the test after timeout.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
-}
-
-// stepPoller is a tail.Poller driven by the test. Wait first announces on
-// parked that the follower is idle, then blocks until the test sends on
-// wake.
-type stepPoller struct {
-	parked chan struct{}
-	wake   chan struct{}
-}
-
-func newStepPoller() *stepPoller {
-	return &stepPoller{parked: make(chan struct{}), wake: make(chan struct{})}
-}
-
-func (p *stepPoller) Wait(ctx context.Context) error {
-	select {
-	case p.parked <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case <-p.wake:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// waitParked waits until the follower is idle in Wait.
-func (p *stepPoller) waitParked(t *testing.T) {
-	t.Helper()
-	select {
-	case <-p.parked:
-	case <-time.After(timeout):
-		t.Fatal("follower never became idle")
-	}
-}
-
-// step wakes the follower and waits until it is idle again: everything
-// written before step has been emitted when it returns.
-func (p *stepPoller) step(t *testing.T) {
-	t.Helper()
-	select {
-	case p.wake <- struct{}{}:
-	case <-time.After(timeout):
-		t.Fatal("follower is not waiting")
-	}
-	p.waitParked(t)
-}
 
 // running is a Source being run by a test, with what it emitted.
 type running struct {
@@ -114,7 +50,7 @@ func runSource(t *testing.T, src Source, emitHook func(Line) error) *running {
 		cancel()
 		select {
 		case <-r.done:
-		case <-time.After(timeout):
+		case <-time.After(testutil.Timeout):
 			t.Error("Run did not return after cancellation")
 		}
 	})
@@ -135,7 +71,7 @@ func (r *running) result() error {
 	case err := <-r.done:
 		r.done <- err // for the cleanup
 		return err
-	case <-time.After(timeout):
+	case <-time.After(testutil.Timeout):
 		r.t.Fatal("Run did not return")
 		return nil
 	}
@@ -151,7 +87,7 @@ func (r *running) count() int {
 // them.
 func (r *running) take(n int) []Line {
 	r.t.Helper()
-	waitFor(r.t, fmt.Sprintf("%d lines", n), func() bool { return r.count() >= n })
+	testutil.WaitFor(r.t, fmt.Sprintf("%d lines", n), func() bool { return r.count() >= n })
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	got := r.lines
@@ -202,37 +138,8 @@ func abbrev(l []string) string {
 	return b.String()
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// count returns the number of log lines containing substr.
-func (s *syncBuffer) count(substr string) int {
-	n := 0
-	for l := range strings.Lines(s.String()) {
-		if strings.Contains(l, substr) {
-			n++
-		}
-	}
-	return n
-}
-
-func testLogger(t *testing.T) (*slog.Logger, *syncBuffer) {
-	buf := &syncBuffer{}
+func testLogger(t *testing.T) (*slog.Logger, *testutil.SyncBuffer) {
+	buf := &testutil.SyncBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("log:\n%s", buf.String())

@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"errors"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
 	"io"
 	"slices"
 	"strings"
@@ -138,7 +139,7 @@ func TestReaderCancelWhileBlocked(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
-	case <-time.After(timeout):
+	case <-time.After(testutil.Timeout):
 		t.Fatal("Run did not return")
 	}
 }

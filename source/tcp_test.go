@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"errors"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
 	"io"
 	"net"
 	"slices"
@@ -59,7 +60,7 @@ func (s *lineServer) accept() net.Conn {
 	case c := <-s.conns:
 		s.t.Cleanup(func() { c.Close() })
 		return c
-	case <-time.After(timeout):
+	case <-time.After(testutil.Timeout):
 		s.t.Fatal("no connection")
 		return nil
 	}
@@ -101,7 +102,7 @@ func (c *fakeClock) next(t *testing.T) time.Duration {
 	select {
 	case d := <-c.calls:
 		return d
-	case <-time.After(timeout):
+	case <-time.After(testutil.Timeout):
 		t.Fatal("the source never waited")
 		return 0
 	}
@@ -111,12 +112,12 @@ func (c *fakeClock) release(t *testing.T) {
 	t.Helper()
 	select {
 	case c.fire <- time.Time{}:
-	case <-time.After(timeout):
+	case <-time.After(testutil.Timeout):
 		t.Fatal("the source is not waiting")
 	}
 }
 
-func newTestTCP(t *testing.T, addr string, clock *fakeClock) (*TCP, *syncBuffer) {
+func newTestTCP(t *testing.T, addr string, clock *fakeClock) (*TCP, *testutil.SyncBuffer) {
 	log, buf := testLogger(t)
 	src := NewTCP(addr, log)
 	src.After = clock.After
@@ -180,7 +181,7 @@ func TestTCPPlainAndFramed(t *testing.T) {
 	}
 	r := runSource(t, src, nil)
 	c := srv.accept()
-	waitFor(t, "Up", src.Up)
+	testutil.WaitFor(t, "Up", src.Up)
 	write(t, c, "2025-01-01T00:00:00.000Z\tINFO\tpiecestore\tuploaded\n"+
 		"1735689600.123 2025-01-01T00:00:00Z\tINFO\tframed\r\n"+
 		"\n"+
@@ -259,7 +260,7 @@ func TestTCPReconnect(t *testing.T) {
 	r := runSource(t, src, nil)
 
 	c := srv.accept()
-	waitFor(t, "Up", src.Up)
+	testutil.WaitFor(t, "Up", src.Up)
 	write(t, c, "one\ntwo\npart")
 	r.expect("one", "two")
 	c.Close()
@@ -275,7 +276,7 @@ func TestTCPReconnect(t *testing.T) {
 	clock.release(t)
 
 	c = srv.accept()
-	waitFor(t, "Up again", src.Up)
+	testutil.WaitFor(t, "Up again", src.Up)
 	write(t, c, "three\n")
 	r.expect("three") // not "partthree"
 	c.Close()
@@ -292,7 +293,7 @@ func TestTCPReconnect(t *testing.T) {
 			t.Errorf("delay %v, want %v", d, want*time.Second)
 		}
 	}
-	if n := logs.count("without sending anything"); n != 1 {
+	if n := logs.Count("without sending anything"); n != 1 {
 		t.Errorf("%d warnings about empty connections, want 1", n)
 	}
 	clock.release(t)
@@ -306,7 +307,7 @@ func TestTCPReconnect(t *testing.T) {
 	if s := src.Stats(); s.Connects != 6 || s.Disconnects != 6 || s.DroppedPartial != 1 || s.Lines != 4 {
 		t.Errorf("stats %+v", s)
 	}
-	if n := logs.count("connection to the forwarder lost"); n != 3 {
+	if n := logs.Count("connection to the forwarder lost"); n != 3 {
 		t.Errorf("%d warnings about lost connections, want 3 (one per episode)", n)
 	}
 	// Cancel during the backoff.
@@ -331,7 +332,7 @@ func TestTCPDialFailures(t *testing.T) {
 	}
 	r := runSource(t, src, nil)
 	c := srv.accept()
-	waitFor(t, "Up", src.Up)
+	testutil.WaitFor(t, "Up", src.Up)
 	var got []time.Duration
 	for range 7 {
 		got = append(got, clock.next(t)/time.Second)
@@ -339,7 +340,7 @@ func TestTCPDialFailures(t *testing.T) {
 	if want := []time.Duration{2, 4, 8, 16, 32, 60, 60}; !slices.Equal(got, want) {
 		t.Errorf("delays %v s, want %v s", got, want)
 	}
-	if n := logs.count("cannot connect"); n != 1 {
+	if n := logs.Count("cannot connect"); n != 1 {
 		t.Errorf("%d dial warnings, want 1", n)
 	}
 	if s := src.Stats(); s.DialErrors != 7 || s.Connects != 1 {
@@ -359,7 +360,7 @@ func TestTCPEndings(t *testing.T) {
 	src, _ := newTestTCP(t, srv.addr(), newFakeClock(false))
 	r := runSource(t, src, nil)
 	srv.accept()
-	waitFor(t, "Up", src.Up)
+	testutil.WaitFor(t, "Up", src.Up)
 	if err := r.stop(); err != nil {
 		t.Fatalf("cancel while connected: %v", err)
 	}

@@ -24,33 +24,16 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/storagenode-exporter/storagenode-exporter/forward"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 const testGeoDB = "../../../shared/testdata/geoip/GeoLite2-Country-Test.mmdb"
 
-// syncBuffer is a bytes.Buffer safe for the logger and the test at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type served struct {
 	url    string
-	stderr *syncBuffer
+	stderr *testutil.SyncBuffer
 	stop   func() int
 }
 
@@ -59,7 +42,7 @@ func startServe(t *testing.T, stdin io.Reader, args ...string) *served {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	listening := make(chan net.Addr, 1)
-	stderr := &syncBuffer{}
+	stderr := &testutil.SyncBuffer{}
 	done := make(chan int, 1)
 	if stdin == nil {
 		stdin = strings.NewReader("")

@@ -1,0 +1,115 @@
+// Package testutil holds the helpers the tests of several packages share:
+// a Poller stepped by the test, a deadline-bounded condition wait, and a
+// buffer safe for concurrent writers. Nothing here sleeps for a fixed time.
+package testutil
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Timeout bounds every wait; it is only reached when a test fails.
+const Timeout = 20 * time.Second
+
+// WaitFor polls cond until it holds, failing the test after Timeout.
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(Timeout)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+// StepPoller is a tail.Poller driven by the test. Wait first announces that
+// the follower is idle, then blocks until the test steps it.
+type StepPoller struct {
+	parked chan struct{}
+	wake   chan struct{}
+	waits  atomic.Int64
+}
+
+// NewStepPoller returns a StepPoller.
+func NewStepPoller() *StepPoller {
+	return &StepPoller{parked: make(chan struct{}), wake: make(chan struct{})}
+}
+
+// Wait implements tail.Poller.
+func (p *StepPoller) Wait(ctx context.Context) error {
+	p.waits.Add(1)
+	select {
+	case p.parked <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-p.wake:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Waits returns how many times Wait was called.
+func (p *StepPoller) Waits() int64 { return p.waits.Load() }
+
+// WaitParked waits until the follower is idle in Wait.
+func (p *StepPoller) WaitParked(t testing.TB) {
+	t.Helper()
+	select {
+	case <-p.parked:
+	case <-time.After(Timeout):
+		t.Fatal("follower never became idle")
+	}
+}
+
+// Step wakes the follower and waits until it is idle again: everything
+// written before Step has been handled when it returns.
+func (p *StepPoller) Step(t testing.TB) {
+	t.Helper()
+	select {
+	case p.wake <- struct{}{}:
+	case <-time.After(Timeout):
+		t.Fatal("follower is not waiting")
+	}
+	p.WaitParked(t)
+}
+
+// SyncBuffer is a bytes.Buffer that loggers and tests may use at once.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Count returns how many written lines contain substr.
+func (s *SyncBuffer) Count(substr string) int {
+	n := 0
+	for l := range strings.Lines(s.String()) {
+		if strings.Contains(l, substr) {
+			n++
+		}
+	}
+	return n
+}
