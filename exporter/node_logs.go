@@ -26,6 +26,10 @@ type NodeOptions struct {
 	// PairLimit bounds the table of started transfers waiting for their
 	// outcome (default 100,000).
 	PairLimit int
+	// OnOutcome, when set, is called for every transfer outcome that counts
+	// (the raw-event sink writes them). It runs on the counting goroutine:
+	// it must not block.
+	OnOutcome func(Outcome)
 	// Scores, when set, records the scores of `node scores updated` lines;
 	// the node-API collector exports them while the API does not answer.
 	Scores *ScoreBoard
@@ -131,6 +135,15 @@ func newNodeLogs(m *LogMetrics, node string, opts NodeOptions) *NodeLogs {
 	return n
 }
 
+// Outcome is a transfer outcome that counts under the outcome rules.
+type Outcome struct {
+	Event    *parser.Event
+	Result   parser.Result
+	Country  string        // ISO alpha-2 of the peer; "" when the line has no address
+	Duration time.Duration // when Timed: from pairing with its DEBUG start
+	Timed    bool
+}
+
 // satName is the satellite label value of an ID.
 func satName(id string) string {
 	if id == "" {
@@ -142,15 +155,21 @@ func satName(id string) string {
 // Line counts one line (without its newline). It never fails: a line that
 // is not a storagenode line is counted as unparsed.
 func (n *NodeLogs) Line(line []byte) {
-	n.lines.Inc()
 	ev, err := parser.Parse(line)
+	n.Parsed(&ev, err)
+}
+
+// Parsed counts a line already parsed: ev and err are what parser.Parse
+// returned for it.
+func (n *NodeLogs) Parsed(ev *parser.Event, err error) {
+	n.lines.Inc()
 	if err != nil {
 		if !errors.Is(err, parser.ErrBlank) {
 			n.unparsed.Inc()
 		}
 		return
 	}
-	n.Event(&ev)
+	n.Event(ev)
 }
 
 // Event counts one parsed event.
@@ -262,14 +281,18 @@ func (n *NodeLogs) outcome(ev *parser.Event, res parser.Result) {
 	if ev.Error != "" {
 		n.m.errors.WithLabelValues(n.node, act.String(), parser.ClassifyError(ev.Error).String()).Inc()
 	}
+	country := ""
 	if ev.Remote.IsValid() {
-		country := "ZZ"
+		country = "ZZ"
 		if n.opts.Geo != nil {
 			country = n.opts.Geo.Country(ev.Remote.Addr())
 		}
 		n.m.byCountry.WithLabelValues(n.node, act.String(), country).Inc()
 	}
-	n.finish(ev, res)
+	d, timed := n.finish(ev, res)
+	if n.opts.OnOutcome != nil {
+		n.opts.OnOutcome(Outcome{Event: ev, Result: res, Country: country, Duration: d, Timed: timed})
+	}
 }
 
 // start remembers a DEBUG `... started` line for pairing with its outcome.
@@ -300,11 +323,11 @@ func isLive(logTime, now time.Time) bool {
 // arrival times when both lines were followed live, else from the lines'
 // own times when they carry milliseconds (nodes before v1.83); whole-second
 // times of a log read after the fact time nothing.
-func (n *NodeLogs) finish(ev *parser.Event, res parser.Result) {
+func (n *NodeLogs) finish(ev *parser.Event, res parser.Result) (time.Duration, bool) {
 	k := pairKey{ev.PieceID, ev.Action}
 	s, ok := n.started[k]
 	if !ok {
-		return
+		return 0, false
 	}
 	delete(n.started, k)
 	n.m.inFlight.WithLabelValues(n.node, ev.Action.String()).Dec()
@@ -316,12 +339,13 @@ func (n *NodeLogs) finish(ev *parser.Event, res parser.Result) {
 	case s.logTime.Nanosecond() != 0 || ev.Time.Nanosecond() != 0:
 		d = ev.Time.Sub(s.logTime)
 	default:
-		return
+		return 0, false
 	}
 	if d < 0 {
 		d = 0
 	}
 	n.m.duration.WithLabelValues(n.node, ev.Action.String(), res.String()).Observe(d.Seconds())
+	return d, true
 }
 
 // sweep forgets started transfers older than pairMaxAge in log time; with
