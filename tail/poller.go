@@ -22,7 +22,16 @@ type WatchPoller struct {
 	ticker    *time.Ticker
 	watcher   *fsnotify.Watcher // nil: ticker only
 	watching  bool              // dir is watched
+	gap       time.Duration     // least time between two wake-ups by events
+	woke      time.Time         // last wake-up
 }
+
+// WakeGap is the least time between two wake-ups caused by file events. A
+// node writes every log line on its own, so waking at each write would cost
+// a follower a few hundred microseconds of CPU per line (about 6 % of a core
+// at 200 lines/s); waking at most ten times a second costs well under 1 %
+// and delays a line by at most 100 ms, nothing next to a scrape interval.
+const WakeGap = 100 * time.Millisecond
 
 // NewPoller returns a WatchPoller for path that ticks every interval (0 →
 // DefaultPollInterval). It never fails: if fsnotify cannot be set up it logs
@@ -41,6 +50,7 @@ func NewPoller(path string, interval time.Duration, logger *slog.Logger) *WatchP
 		base:   filepath.Base(path),
 		logger: logger,
 		ticker: time.NewTicker(interval),
+		gap:    WakeGap,
 	}
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -81,6 +91,7 @@ func (p *WatchPoller) Wait(ctx context.Context) error {
 					p.logger.Info("watching the log directory", "dir", p.dir)
 				}
 			}
+			p.woke = time.Now()
 			return nil
 
 		case ev, ok := <-events:
@@ -90,7 +101,17 @@ func (p *WatchPoller) Wait(ctx context.Context) error {
 			if !p.relevant(ev) {
 				continue // another file in the directory
 			}
+			if wait := p.gap - time.Since(p.woke); wait > 0 {
+				t := time.NewTimer(wait) // let more writes gather: one read for all
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return ctx.Err()
+				case <-t.C:
+				}
+			}
 			p.drainEvents()
+			p.woke = time.Now()
 			return nil
 
 		case err, ok := <-errs:
