@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -27,6 +29,9 @@ import (
 // default-port list has used up 9100-9999 and continues just above 10000;
 // 29651 is outside both, and below Linux's ephemeral port range.
 const DefaultListenAddress = ":29651"
+
+// DefaultMemoryLimit is the Go runtime's soft memory limit for serve.
+const DefaultMemoryLimit = 40 << 20
 
 // DiscoverAPI is where a local node's API is looked for when none is named.
 const DiscoverAPI = "http://localhost:14002"
@@ -71,6 +76,11 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	logger := env.Logger
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A soft limit: the garbage collector works harder as the heap
+		// nears it, so a Raspberry Pi keeps its memory; GOMEMLIMIT overrides.
+		debug.SetMemoryLimit(DefaultMemoryLimit)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		versioncollector.NewCollector("storj_exporter"),
