@@ -506,8 +506,10 @@ func TestServeScoresOwner(t *testing.T) {
 	}
 }
 
-// A scrape never waits for the node API: with the API hanging, scrapes
-// return at once (the best of five is under 100 ms).
+// A scrape never waits for the node API: with the API hanging (its
+// timeout is 30 s), the best of ten scrapes is under 100 ms; under the race
+// detector, which slows everything several times over on a shared machine,
+// under a second.
 func TestServeScrapeWhileAPIHangs(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
@@ -523,14 +525,18 @@ func TestServeScrapeWhileAPIHangs(t *testing.T) {
 	appendLines(t, log, 0, 1)
 	s := startServe(t, nil, "--nodeapi.timeout", "30s", "--node", "N:"+log+":"+api.URL)
 	best := time.Hour
-	for range 5 {
+	for range 10 {
 		start := time.Now()
 		if got := s.value(t, `storj_nodeapi_up{node="N"}`); got != 0 {
 			t.Errorf("up = %v while the API hangs", got)
 		}
 		best = min(best, time.Since(start))
 	}
-	if best > 100*time.Millisecond {
-		t.Errorf("best scrape took %v while the API hangs", best)
+	limit := 100 * time.Millisecond
+	if raceEnabled {
+		limit = time.Second
+	}
+	if best > limit {
+		t.Errorf("best scrape took %v while the API hangs (limit %v)", best, limit)
 	}
 }
