@@ -21,7 +21,8 @@ type CLI struct {
 	Log LogFlags `embed:"" prefix:"log."`
 
 	Serve   ServeCmd   `cmd:"" default:"withargs" help:"Follow node logs and serve Prometheus metrics (the default command)."`
-	Report  ReportCmd  `cmd:"" help:"Success rates, per-satellite figures and top errors from log files."`
+	Ingest  IngestCmd  `cmd:"" help:"Load log files from start to end into the sink (SQLite), then exit."`
+	Report  ReportCmd  `cmd:"" help:"Success rates, per-satellite figures and top errors from log files or the sink."`
 	Forward ForwardCmd `cmd:"" help:"Stream a local log to a remote serve over TCP."`
 	Version VersionCmd `cmd:"" help:"Print build information."`
 }

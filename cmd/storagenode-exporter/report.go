@@ -1,25 +1,52 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/storagenode-exporter/storagenode-exporter/report"
+	"github.com/storagenode-exporter/storagenode-exporter/sink"
 )
 
 // ReportCmd prints the success-rate report of log files.
 type ReportCmd struct {
-	Format  string   `default:"text" enum:"text,json" help:"Output format (${enum})."`
-	Workers int      `default:"0" help:"Parsing goroutines (0: one per CPU)."`
-	Files   []string `arg:"" name:"file" help:"Log files, plain or gzip-compressed; - for standard input." type:"string"`
+	Format  string        `default:"text" enum:"text,json" help:"Output format (${enum})."`
+	Workers int           `default:"0" help:"Parsing goroutines (0: one per CPU)."`
+	DB      string        `name:"db" help:"Answer from the sink's database instead of log files: the report plus the most-downloaded pieces, top errors by satellite and action, sizes and hourly success rates." placeholder:"PATH"`
+	Node    string        `help:"With --db: only this node."`
+	Since   time.Duration `help:"With --db: only the events of this last span (e.g. 24h); 0 for all."`
+	Files   []string      `arg:"" optional:"" name:"file" help:"Log files, plain or gzip-compressed; - for standard input." type:"string"`
 }
 
 // Run reads every file into one summary and prints it. A file that cannot be
 // read is named on stderr and the others are still reported; the exit
 // status is then 1.
-func (c *ReportCmd) Run(env *Env) error {
+func (c *ReportCmd) Run(ctx context.Context, env *Env) error {
+	if c.DB != "" {
+		if len(c.Files) > 0 {
+			return errors.New("report: give log files or --db, not both")
+		}
+		db, err := sink.Open(ctx, c.DB, sink.Options{ReadOnly: true})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		a, err := sink.Analyze(ctx, db, sink.AnalyzeOptions{Node: c.Node, Since: c.Since})
+		if err != nil {
+			return err
+		}
+		if c.Format == "json" {
+			return sink.WriteJSON(env.Stdout, a)
+		}
+		return sink.WriteText(env.Stdout, a)
+	}
+	if len(c.Files) == 0 {
+		return errors.New("report: no log file given (or --db PATH)")
+	}
 	counter := report.NewCounter()
 	failed := 0
 	for _, path := range c.Files {

@@ -1,0 +1,206 @@
+package sink
+
+import (
+	"encoding/base32"
+	"encoding/binary"
+	"net/netip"
+	"time"
+
+	"github.com/storagenode-exporter/storagenode-exporter/parser"
+)
+
+// Event is one transfer outcome that counts under the outcome rules.
+type Event struct {
+	Time      time.Time // the line's time; stored to the millisecond
+	Node      string
+	Satellite string // the satellite's NodeID as logged; "" when the line names none
+	Action    parser.Action
+	Status    parser.Result // Success, Canceled or Failed
+	Size      int64         // the size field, when HasSize
+	HasSize   bool
+	PieceID   string
+	Remote    netip.Addr // the peer; zero when the line has none
+	Country   string     // ISO alpha-2 of Remote; "" when unknown or no address
+	// ErrorReason is the error field, or for a cancel without one its
+	// reason field.
+	ErrorReason string
+	Duration    time.Duration // when Timed: from the transfer's started line
+	Timed       bool
+}
+
+// EventFrom builds the Event of a transfer outcome: ev as parser.Parse
+// returned it, res as the node's parser.Tracker counted it, country as the
+// geo lookup of ev.Remote gave it ("" when ev has no address).
+func EventFrom(node string, ev *parser.Event, res parser.Result, country string) Event {
+	e := Event{
+		Time:      ev.Time,
+		Node:      node,
+		Satellite: ev.Satellite,
+		Action:    ev.Action,
+		Status:    res,
+		Size:      ev.Size,
+		HasSize:   ev.HasSize,
+		PieceID:   ev.PieceID,
+		Country:   country,
+	}
+	if ev.Remote.IsValid() {
+		e.Remote = ev.Remote.Addr().WithZone("").Unmap()
+	}
+	e.ErrorReason = ev.Error
+	if e.ErrorReason == "" && res != parser.Failed {
+		e.ErrorReason = ev.Reason
+	}
+	return e
+}
+
+// Rejection is an `upload rejected, too many requests` line. They are
+// stored as counts per node and minute.
+type Rejection struct {
+	Time time.Time
+	Node string
+}
+
+// Reputation is a row of reputation_history: from a `node scores updated`
+// line (Source "log") or the node API (Source "api").
+type Reputation struct {
+	Time                               time.Time
+	Node                               string
+	Satellite                          string // NodeID
+	AuditScore, SuspensionScore        float64
+	OnlineScore                        float64
+	AuditSuccessCount, AuditTotalCount int64
+	Disqualified, Suspended            bool
+	Source                             string
+}
+
+// ReputationFrom builds the Reputation of a KindReputation event.
+func ReputationFrom(node string, ev *parser.Event) Reputation {
+	r := Reputation{Time: ev.Time, Node: node, Satellite: ev.Satellite, Source: "log"}
+	if p := ev.Reputation; p != nil {
+		r.AuditScore, r.SuspensionScore, r.OnlineScore = p.AuditScore, p.SuspensionScore, p.OnlineScore
+		r.AuditSuccessCount, r.AuditTotalCount = p.SuccessfulAudits, p.TotalAudits
+	}
+	return r
+}
+
+// StorageSnapshot is a row of storage_snapshots, from the node API.
+type StorageSnapshot struct {
+	Time                              time.Time
+	Node                              string
+	Total, Used, Available, TrashUsed int64 // bytes
+}
+
+// Compaction is a row of hashstore_compaction_history: one finished
+// compaction of a store.
+type Compaction struct {
+	Time      time.Time
+	Node      string
+	Satellite string // NodeID
+	Store     string // s0 or s1
+	Duration  time.Duration
+	// Bytes the compaction reclaimed and rewrote (from its `hashtbl
+	// rewritten` line), when HasBytes.
+	Reclaimed, Rewritten int64
+	HasBytes             bool
+	// TrashPercent is the share of log bytes that are trash (0-100), from
+	// the line's stats, when HasTrash.
+	TrashPercent float64
+	HasTrash     bool
+}
+
+var pieceEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// b32Value maps the characters of the base32 alphabet to their values;
+// 0xff marks the others.
+var b32Value = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i := 0; i < len(b32Alphabet); i++ {
+		t[b32Alphabet[i]] = byte(i)
+	}
+	return t
+}()
+
+// decodePiece decodes a piece ID as logged (52 characters of base32, no
+// padding) into dst. It reports false for anything else, which is then
+// stored as text. The last character carries one bit of data and four of
+// padding, which must be zero for the text to round-trip.
+func decodePiece(dst *[32]byte, id string) bool {
+	if len(id) != 52 {
+		return false
+	}
+	var acc uint64
+	bits, n := 0, 0
+	for i := 0; i < 52; i++ {
+		v := b32Value[id[i]]
+		if v == 0xff {
+			return false
+		}
+		acc = acc<<5 | uint64(v)
+		bits += 5
+		if bits >= 8 {
+			bits -= 8
+			dst[n] = byte(acc >> bits)
+			n++
+		}
+	}
+	return n == 32 && acc&(1<<bits-1) == 0
+}
+
+// encodePiece is the inverse of decodePiece.
+func encodePiece(b []byte) string { return pieceEncoding.EncodeToString(b) }
+
+// ipValue is the stored form of addr: IPv4 as an integer that fits SQLite's
+// 4-byte integers, IPv6 as 16 bytes; nil when addr is not valid.
+func ipValue(addr netip.Addr) any {
+	switch {
+	case !addr.IsValid():
+		return nil
+	case addr.Is4():
+		a := addr.As4()
+		return int64(binary.BigEndian.Uint32(a[:])) - 1<<31
+	default:
+		a := addr.As16()
+		return a[:]
+	}
+}
+
+// addrOf is the inverse of ipValue.
+func addrOf(v any) netip.Addr {
+	switch x := v.(type) {
+	case int64:
+		var a [4]byte
+		binary.BigEndian.PutUint32(a[:], uint32(x+1<<31))
+		return netip.AddrFrom4(a)
+	case []byte:
+		if a, ok := netip.AddrFromSlice(x); ok {
+			return a
+		}
+	}
+	return netip.Addr{}
+}
+
+// eventID is the key of an event: the table is ordered by time, so a time
+// range is a key range and needs no index. The low 24 bits number the
+// events of one second.
+func eventID(sec, seq int64) int64 { return sec<<seqBits | seq }
+
+const (
+	seqBits = 24
+	maxSec  = 1<<(63-seqBits) - 1
+)
+
+// idFloor is the first event key of the second of t.
+func idFloor(t time.Time) int64 {
+	sec := t.Unix()
+	if t.IsZero() || sec < 0 {
+		sec = 0
+	}
+	return eventID(min(sec, maxSec), 0)
+}
+
+// timeOf is the time of an event key and its milliseconds.
+func timeOf(id int64, ms int64) time.Time {
+	return time.Unix(id>>seqBits, ms*int64(time.Millisecond)).UTC()
+}

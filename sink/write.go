@@ -1,0 +1,623 @@
+package sink
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/storagenode-exporter/storagenode-exporter/parser"
+)
+
+// Position is where a source was read up to, committed with the events
+// read before it.
+type Position struct {
+	// ID identifies the row; 0 for a position not written yet. Write sets
+	// it when it inserts the row.
+	ID   int64
+	Node string
+	Path string
+	// Dev and Inode identify the file (os.SameFile's view of it).
+	Dev, Inode uint64
+	// Offset is the number of bytes read, at a line end; for a compressed
+	// file, of its uncompressed content.
+	Offset int64
+	// Fingerprint is the SHA-256 of the first FingerprintLen bytes of the
+	// (uncompressed) content: it recognizes the same log after a rename,
+	// a copy or compression. See Fingerprint.
+	FingerprintLen int64
+	Fingerprint    []byte
+	// State is the reader's own state at Offset (ingest keeps its rule-5
+	// and pairing state here), opaque to the DB.
+	State   []byte
+	Updated time.Time // set by Write
+}
+
+// Batch is what one Write commits, all or nothing.
+type Batch struct {
+	Events      []Event
+	Rejections  []Rejection
+	Reputation  []Reputation
+	Snapshots   []StorageSnapshot
+	Compactions []Compaction
+	// Position, when not nil, is inserted or updated in the same
+	// transaction (nil for sources that cannot be re-read: TCP, stdin).
+	Position *Position
+
+	rows []row // events prepared by ingest, written after Events
+}
+
+// WriteBatch writes events and the position of their source in one
+// transaction; pos may be nil.
+func (db *DB) WriteBatch(ctx context.Context, events []Event, pos *Position) error {
+	return db.Write(ctx, &Batch{Events: events, Position: pos})
+}
+
+// Write commits a batch in one transaction: on any error nothing of it is
+// written. Errors name the file: "sink: write /x.db: database or disk is
+// full (13)". A canceled ctx rolls the batch back.
+func (db *DB) Write(ctx context.Context, b *Batch) error {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	if db.wconn == nil {
+		if db.ro {
+			return db.errf("write", errors.New("opened read-only"))
+		}
+		return db.errf("write", errors.New("database is closed"))
+	}
+	var newID int64
+	err := db.wconn.Raw(func(dc any) error {
+		var err error
+		newID, err = db.w.write(ctx, dc.(driverConn), &db.ids, b, db.beforeCommit)
+		return err
+	})
+	if err != nil {
+		return db.errf("write", err)
+	}
+	if b.Position != nil {
+		if newID != 0 {
+			b.Position.ID = newID
+		}
+		b.Position.Updated = time.Unix(time.Now().Unix(), 0)
+	}
+	return nil
+}
+
+// rowsPerInsert is how many events one INSERT statement carries: binding
+// many rows per statement halves the cost of an event.
+const rowsPerInsert = 16
+
+// Columns of event_rows written for every event, and those written only
+// when one of them is set.
+const (
+	shortCols = "id, node, satellite, action, status, size, piece, ip, country"
+	fullCols  = shortCols + ", ms, error_reason, duration_ms"
+	nShort    = 9
+	nFull     = 12
+)
+
+// writer holds the prepared statements of the write connection.
+type writer struct {
+	stmts []driver.Stmt
+
+	short, short1, full, full1 driver.StmtExecContext
+	maxID, dataVersion         driver.StmtQueryContext
+	nodeIns, satIns            driver.StmtExecContext
+	nodeGet, satGet            driver.StmtQueryContext
+	posIns, posUpd, rejIns     driver.StmtExecContext
+	repIns, snapIns, compIns   driver.StmtExecContext
+
+	// buffers reused across batches
+	shortArgs, fullArgs []driver.NamedValue
+	one                 []driver.NamedValue
+	nShort, nFull       int
+	// nextSeq is the next free sequence number of the seconds written to
+	// (see eventID). It stays valid across transactions as long as no
+	// other connection commits: lastVersion is the data_version it is
+	// valid for.
+	nextSeq     map[int64]int64
+	lastVersion int64
+}
+
+func insertSQL(cols string, n, rows int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", n), ",") + ")"
+	return "INSERT INTO event_rows (" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
+}
+
+func prepareWriter(ctx context.Context, conn interface {
+	Raw(func(any) error) error
+}) (*writer, error) {
+	w := &writer{
+		shortArgs: namedValues(nShort * rowsPerInsert),
+		fullArgs:  namedValues(nFull * rowsPerInsert),
+		one:       namedValues(nFull),
+		nextSeq:   map[int64]int64{},
+	}
+	err := conn.Raw(func(dc any) error {
+		c := dc.(driverConn)
+		prep := func(q string) (driver.Stmt, error) {
+			s, err := c.PrepareContext(ctx, q)
+			if err != nil {
+				return nil, fmt.Errorf("prepare %.40q: %w", q, err)
+			}
+			w.stmts = append(w.stmts, s)
+			return s, nil
+		}
+		ex := func(dst *driver.StmtExecContext, q string) error {
+			s, err := prep(q)
+			if err == nil {
+				*dst = s.(driver.StmtExecContext)
+			}
+			return err
+		}
+		qu := func(dst *driver.StmtQueryContext, q string) error {
+			s, err := prep(q)
+			if err == nil {
+				*dst = s.(driver.StmtQueryContext)
+			}
+			return err
+		}
+		return errors.Join(
+			ex(&w.short, insertSQL(shortCols, nShort, rowsPerInsert)),
+			ex(&w.short1, insertSQL(shortCols, nShort, 1)),
+			ex(&w.full, insertSQL(fullCols, nFull, rowsPerInsert)),
+			ex(&w.full1, insertSQL(fullCols, nFull, 1)),
+			qu(&w.maxID, "SELECT max(id) FROM event_rows WHERE id >= ? AND id < ?"),
+			qu(&w.dataVersion, "PRAGMA data_version"),
+			ex(&w.nodeIns, "INSERT INTO nodes (name) VALUES (?) ON CONFLICT (name) DO NOTHING"),
+			qu(&w.nodeGet, "SELECT id FROM nodes WHERE name = ?"),
+			ex(&w.satIns, "INSERT INTO satellites (satellite_id, name) VALUES (?, ?) ON CONFLICT (satellite_id) DO NOTHING"),
+			qu(&w.satGet, "SELECT id FROM satellites WHERE satellite_id = ?"),
+			ex(&w.posIns, "INSERT INTO positions (node, path, dev, inode, fp_len, fp, byte_offset, state, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+			ex(&w.posUpd, "UPDATE positions SET node = ?, path = ?, dev = ?, inode = ?, fp_len = ?, fp = ?, byte_offset = ?, state = ?, updated = ? WHERE id = ?"),
+			ex(&w.rejIns, "INSERT INTO upload_rejections (node, minute, count) VALUES (?, ?, ?) ON CONFLICT (node, minute) DO UPDATE SET count = count + excluded.count"),
+			ex(&w.repIns, `INSERT INTO reputation_history (timestamp, node_name, satellite, audit_score, suspension_score, online_score,
+				audit_success_count, audit_total_count, is_disqualified, is_suspended, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			ex(&w.snapIns, `INSERT INTO storage_snapshots (timestamp, node_name, total_bytes, used_bytes, available_bytes, trash_bytes,
+				used_percent, trash_percent, available_percent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			ex(&w.compIns, `INSERT OR IGNORE INTO hashstore_compaction_history (node_name, satellite, store, last_run_iso, duration,
+				data_reclaimed_bytes, data_rewritten_bytes, table_load, trash_percent) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)`),
+		)
+	})
+	if err != nil {
+		conn.Raw(func(any) error { return w.close() })
+		return nil, err
+	}
+	return w, nil
+}
+
+func namedValues(n int) []driver.NamedValue {
+	v := make([]driver.NamedValue, n)
+	for i := range v {
+		v[i].Ordinal = i + 1
+	}
+	return v
+}
+
+func (w *writer) close() error {
+	var errs []error
+	for _, s := range w.stmts {
+		errs = append(errs, s.Close())
+	}
+	w.stmts = nil
+	return errors.Join(errs...)
+}
+
+// bg is the context of the driver calls: a batch is not interrupted half
+// way by the caller's context (it is checked between rows instead), and a
+// context without Done spares the driver a goroutine per statement.
+var bg = context.Background()
+
+func execStmt(s driver.StmtExecContext, args ...any) (driver.Result, error) {
+	nv := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	return s.ExecContext(bg, nv)
+}
+
+// queryInt runs a query of one integer column and returns its first row;
+// ok is false when there is none or it is NULL.
+func queryInt(s driver.StmtQueryContext, args ...any) (v int64, ok bool, err error) {
+	nv := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	rows, err := s.QueryContext(bg, nv)
+	if err != nil {
+		return 0, false, err
+	}
+	defer rows.Close()
+	dest := make([]driver.Value, 1)
+	if err := rows.Next(dest); err != nil {
+		if err == io.EOF {
+			return 0, false, nil
+		}
+		return 0, false, err
+	}
+	v, ok = dest[0].(int64)
+	return v, ok, nil
+}
+
+// write runs one batch in a transaction and returns the ID of the position
+// row when it inserted one.
+func (w *writer) write(ctx context.Context, c driverConn, ids *idCache, b *Batch, beforeCommit func() error) (posID int64, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	tx, err := c.BeginTx(bg, driver.TxOptions{})
+	if err != nil {
+		return 0, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			tx.Rollback()
+			ids.rollback()
+			clear(w.nextSeq)
+		}
+		w.nShort, w.nFull = 0, 0
+	}()
+	if v, _, err := queryInt(w.dataVersion); err != nil {
+		return 0, err
+	} else if v != w.lastVersion {
+		clear(w.nextSeq) // another connection wrote
+		w.lastVersion = v
+	}
+	for i := range b.Events {
+		if i&1023 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+		}
+		r := b.Events[i].row()
+		if err := w.bind(ids, &r); err != nil {
+			return 0, err
+		}
+	}
+	for i := range b.rows {
+		if err := w.bind(ids, &b.rows[i]); err != nil {
+			return 0, err
+		}
+	}
+	if err := w.flushEvents(); err != nil {
+		return 0, err
+	}
+	if err := w.others(ids, b); err != nil {
+		return 0, err
+	}
+	if p := b.Position; p != nil {
+		node, err := ids.node(w, p.Node)
+		if err != nil {
+			return 0, err
+		}
+		args := []any{node, p.Path, int64(p.Dev), int64(p.Inode), p.FingerprintLen, nilIfEmpty(p.Fingerprint),
+			p.Offset, nilIfEmpty(p.State), time.Now().Unix()}
+		var res driver.Result
+		if p.ID != 0 {
+			if res, err = execStmt(w.posUpd, append(args, p.ID)...); err != nil {
+				return 0, err
+			}
+		}
+		if n, _ := rowsAffected(res); n == 0 { // new, or deleted meanwhile
+			if res, err = execStmt(w.posIns, args...); err != nil {
+				return 0, err
+			}
+			if posID, err = res.LastInsertId(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if beforeCommit != nil {
+		if err := beforeCommit(); err != nil {
+			return 0, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	committed = true
+	ids.commit()
+	return posID, nil
+}
+
+func rowsAffected(r driver.Result) (int64, error) {
+	if r == nil {
+		return 0, nil
+	}
+	return r.RowsAffected()
+}
+
+func nilIfEmpty(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// row is an event in the form it is stored, but for what the writer
+// assigns: its key and the IDs of its node and satellite. Ingest builds
+// rows on its parsing goroutines, sparing the writer the conversions.
+type row struct {
+	time           time.Time
+	ms             int64
+	node, sat      string
+	action, status int64
+	size           int64
+	hasSize        bool
+	pieceKind      uint8 // 0 none, 1 decoded into piece, 2 text in pieceText
+	piece          [32]byte
+	pieceText      string
+	ip             netip.Addr
+	country        string
+	errorReason    string
+	durationMS     int64
+	timed          bool
+}
+
+func (e *Event) row() row {
+	r := row{time: e.Time, node: e.Node, sat: e.Satellite, action: int64(e.Action), status: int64(e.Status),
+		size: e.Size, hasSize: e.HasSize, ip: e.Remote, country: e.Country, errorReason: e.ErrorReason,
+		durationMS: e.Duration.Milliseconds(), timed: e.Timed}
+	if !e.Time.IsZero() && e.Time.Unix() >= 0 {
+		r.ms = int64(e.Time.Nanosecond()) / int64(time.Millisecond)
+	}
+	switch {
+	case e.PieceID == "":
+	case decodePiece(&r.piece, e.PieceID):
+		r.pieceKind = 1
+	default:
+		r.pieceKind, r.pieceText = 2, e.PieceID
+	}
+	return r
+}
+
+// bind binds one row into the next free row of a multi-row INSERT, and
+// runs the INSERT when it is full.
+func (w *writer) bind(ids *idCache, r *row) error {
+	node, err := ids.node(w, r.node)
+	if err != nil {
+		return err
+	}
+	var sat any
+	if r.sat != "" {
+		id, err := ids.satellite(w, r.sat)
+		if err != nil {
+			return err
+		}
+		sat = id
+	}
+	id, err := w.eventID(r.time)
+	if err != nil {
+		return err
+	}
+	full := r.ms != 0 || r.errorReason != "" || r.timed
+	var a []driver.NamedValue
+	if full {
+		a = w.fullArgs[w.nFull*nFull:]
+	} else {
+		a = w.shortArgs[w.nShort*nShort:]
+	}
+	a[0].Value = id
+	a[1].Value = node
+	a[2].Value = sat
+	a[3].Value = r.action
+	a[4].Value = r.status
+	a[5].Value = nil
+	if r.hasSize {
+		a[5].Value = r.size
+	}
+	switch r.pieceKind {
+	case 0:
+		a[6].Value = nil
+	case 1:
+		a[6].Value = r.piece[:]
+	default:
+		a[6].Value = r.pieceText
+	}
+	a[7].Value = ipValue(r.ip)
+	a[8].Value = nil
+	if r.country != "" {
+		a[8].Value = r.country
+	}
+	if !full {
+		w.nShort++
+		if w.nShort == rowsPerInsert {
+			w.nShort = 0
+			_, err := w.short.ExecContext(bg, w.shortArgs)
+			return err
+		}
+		return nil
+	}
+	a[9].Value = nil
+	if r.ms != 0 {
+		a[9].Value = r.ms
+	}
+	a[10].Value = nil
+	if r.errorReason != "" {
+		a[10].Value = r.errorReason
+	}
+	a[11].Value = nil
+	if r.timed {
+		a[11].Value = r.durationMS
+	}
+	w.nFull++
+	if w.nFull == rowsPerInsert {
+		w.nFull = 0
+		_, err := w.full.ExecContext(bg, w.fullArgs)
+		return err
+	}
+	return nil
+}
+
+// flushEvents inserts the rows still bound, one statement each.
+func (w *writer) flushEvents() error {
+	one := w.one[:nShort]
+	for i := 0; i < w.nShort; i++ {
+		for j := range one {
+			one[j].Value = w.shortArgs[i*nShort+j].Value
+		}
+		if _, err := w.short1.ExecContext(bg, one); err != nil {
+			return err
+		}
+	}
+	one = w.one[:nFull]
+	for i := 0; i < w.nFull; i++ {
+		for j := range one {
+			one[j].Value = w.fullArgs[i*nFull+j].Value
+		}
+		if _, err := w.full1.ExecContext(bg, one); err != nil {
+			return err
+		}
+	}
+	w.nShort, w.nFull = 0, 0
+	return nil
+}
+
+// eventID returns the next free key in the second of t. The first event of
+// a second in a transaction looks up the largest key already used in it
+// (by earlier batches, or another process); the write lock the transaction
+// holds keeps that valid until it commits.
+func (w *writer) eventID(t time.Time) (int64, error) {
+	lo := idFloor(t)
+	sec := lo >> seqBits
+	seq, ok := w.nextSeq[sec]
+	if !ok {
+		max, found, err := queryInt(w.maxID, lo, lo+1<<seqBits)
+		if err != nil {
+			return 0, err
+		}
+		if found {
+			seq = max&(1<<seqBits-1) + 1
+		}
+	}
+	if seq >= 1<<seqBits {
+		return 0, fmt.Errorf("more than %d events in the second of %s", 1<<seqBits, t.UTC().Format(time.RFC3339))
+	}
+	w.nextSeq[sec] = seq + 1
+	return lo | seq, nil
+}
+
+// others writes the rows that are not events.
+func (w *writer) others(ids *idCache, b *Batch) error {
+	if len(b.Rejections) > 0 {
+		type key struct{ node, minute int64 }
+		counts := map[key]int64{}
+		var order []key
+		for _, r := range b.Rejections {
+			node, err := ids.node(w, r.Node)
+			if err != nil {
+				return err
+			}
+			k := key{node, idFloor(r.Time) >> seqBits / 60}
+			if _, ok := counts[k]; !ok {
+				order = append(order, k)
+			}
+			counts[k]++
+		}
+		for _, k := range order {
+			if _, err := execStmt(w.rejIns, k.node, k.minute, counts[k]); err != nil {
+				return err
+			}
+		}
+	}
+	for _, r := range b.Reputation {
+		if _, err := execStmt(w.repIns, textTime(r.Time), r.Node, r.Satellite, r.AuditScore, r.SuspensionScore, r.OnlineScore,
+			r.AuditSuccessCount, r.AuditTotalCount, r.Disqualified, r.Suspended, r.Source); err != nil {
+			return err
+		}
+	}
+	for _, s := range b.Snapshots {
+		pct := func(n int64) any {
+			if s.Total <= 0 {
+				return nil
+			}
+			return 100 * float64(n) / float64(s.Total)
+		}
+		if _, err := execStmt(w.snapIns, textTime(s.Time), s.Node, s.Total, s.Used, s.Available, s.TrashUsed,
+			pct(s.Used), pct(s.TrashUsed), pct(s.Available)); err != nil {
+			return err
+		}
+	}
+	for _, c := range b.Compactions {
+		var reclaimed, rewritten, trash any
+		if c.HasBytes {
+			reclaimed, rewritten = c.Reclaimed, c.Rewritten
+		}
+		if c.HasTrash {
+			trash = c.TrashPercent
+		}
+		if _, err := execStmt(w.compIns, c.Node, c.Satellite, c.Store, textTime(c.Time), c.Duration.Seconds(),
+			reclaimed, rewritten, trash); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func textTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+
+// idCache maps node names and satellite IDs to their row IDs. Entries
+// added in a transaction become permanent only when it commits.
+type idCache struct {
+	nodes, sats map[string]int64
+	added       []func()
+}
+
+func newIDCache() idCache {
+	return idCache{nodes: map[string]int64{}, sats: map[string]int64{}}
+}
+
+func (c *idCache) node(w *writer, name string) (int64, error) {
+	if id, ok := c.nodes[name]; ok {
+		return id, nil
+	}
+	if _, err := execStmt(w.nodeIns, name); err != nil {
+		return 0, err
+	}
+	id, ok, err := queryInt(w.nodeGet, name)
+	if err == nil && !ok {
+		err = fmt.Errorf("node %q: not found after insert", name)
+	}
+	if err != nil {
+		return 0, err
+	}
+	c.nodes[name] = id
+	c.added = append(c.added, func() { delete(c.nodes, name) })
+	return id, nil
+}
+
+func (c *idCache) satellite(w *writer, satID string) (int64, error) {
+	if id, ok := c.sats[satID]; ok {
+		return id, nil
+	}
+	if _, err := execStmt(w.satIns, satID, parser.SatelliteName(satID)); err != nil {
+		return 0, err
+	}
+	id, ok, err := queryInt(w.satGet, satID)
+	if err == nil && !ok {
+		err = fmt.Errorf("satellite %q: not found after insert", satID)
+	}
+	if err != nil {
+		return 0, err
+	}
+	c.sats[satID] = id
+	c.added = append(c.added, func() { delete(c.sats, satID) })
+	return id, nil
+}
+
+func (c *idCache) commit() { c.added = c.added[:0] }
+
+func (c *idCache) rollback() {
+	for _, undo := range c.added {
+		undo()
+	}
+	c.added = c.added[:0]
+}
