@@ -19,6 +19,8 @@ import (
 type Config struct {
 	Nodes         []NodeConfig `yaml:"nodes"`
 	FromBeginning *bool        `yaml:"from-beginning"`
+	DB            *string      `yaml:"db"`
+	DBRetention   *string      `yaml:"db-retention"`
 	Web           struct {
 		ListenAddress *string `yaml:"listen-address"`
 		TelemetryPath *string `yaml:"telemetry-path"`
@@ -81,6 +83,8 @@ func (c *Config) resolver() kong.Resolver {
 	set("log.level", c.Log.Level)
 	set("log.format", c.Log.Format)
 	set("geoip.database", c.GeoIP.Database)
+	set("db", c.DB)
+	set("db.retention", c.DBRetention)
 	set("nodeapi.timeout", c.NodeAPI.Timeout)
 	set("nodeapi.poll-interval", c.NodeAPI.PollInterval)
 	for name, v := range map[string]*bool{"from-beginning": c.FromBeginning,

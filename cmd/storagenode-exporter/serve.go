@@ -22,6 +22,7 @@ import (
 	"github.com/storagenode-exporter/storagenode-exporter/exporter"
 	"github.com/storagenode-exporter/storagenode-exporter/geo"
 	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
+	"github.com/storagenode-exporter/storagenode-exporter/sink"
 	"github.com/storagenode-exporter/storagenode-exporter/source"
 )
 
@@ -38,9 +39,11 @@ const DiscoverAPI = "http://localhost:14002"
 
 // ServeCmd follows node logs and serves /metrics. It is the default command.
 type ServeCmd struct {
-	Config        string   `help:"YAML configuration file with the same settings as the flags (flags override it)." type:"path"`
-	Node          []string `help:"A node to follow, as NAME:SOURCE[:API]. SOURCE is a log file, host:port of a log stream (storagenode-exporter forward), or - for standard input; API is the node API URL (http://host:14002). Repeat for more nodes." placeholder:"NAME:SOURCE[:API]"`
-	FromBeginning bool     `help:"Read existing log files from their start instead of their end."`
+	Config        string        `help:"YAML configuration file with the same settings as the flags (flags override it)." type:"path"`
+	Node          []string      `help:"A node to follow, as NAME:SOURCE[:API]. SOURCE is a log file, host:port of a log stream (storagenode-exporter forward), or - for standard input; API is the node API URL (http://host:14002). Repeat for more nodes." placeholder:"NAME:SOURCE[:API]"`
+	FromBeginning bool          `help:"Read existing log files from their start instead of their end."`
+	DB            string        `name:"db" default:"storagenode-exporter.db" help:"SQLite database of the raw-event sink (every transfer outcome, for report --db); \"\" turns it off." placeholder:"PATH"`
+	DBRetention   time.Duration `name:"db.retention" default:"168h" help:"How long the sink keeps events (pruned in the background); 0 keeps them all."`
 
 	Web struct {
 		ListenAddress string `default:"${listen_address}" help:"Address to listen on for /metrics."`
@@ -100,9 +103,23 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 
 	metrics := exporter.NewLogMetrics(reg)
 	scores := exporter.NewScoreBoard()
+	var live *liveSink
+	if c.DB != "" {
+		db, err := sink.Open(ctx, c.DB, sink.Options{})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		live = newLiveSink(db, c.DBRetention, reg, logger)
+		logger.Info("raw-event sink", "db", c.DB, "retention", c.DBRetention)
+	}
 	var nodes []*node
 	for _, s := range specs {
-		n := &node{spec: s, logs: metrics.ForNode(s.Name, exporter.NodeOptions{Geo: lookup, Scores: scores})}
+		opts := exporter.NodeOptions{Geo: lookup, Scores: scores}
+		if live != nil {
+			opts.OnOutcome = live.forNode(s.Name)
+		}
+		n := &node{spec: s, logs: metrics.ForNode(s.Name, opts)}
 		nlog := logger.With("node", s.Name, "source", s.Source)
 		switch s.Kind {
 		case SourceStdin:
@@ -201,6 +218,13 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 	}
 
 	srcCtx, stopSources := context.WithCancel(context.WithoutCancel(ctx))
+	sinkCtx, stopSink := context.WithCancel(context.WithoutCancel(ctx))
+	sinkDone := make(chan struct{})
+	if live != nil {
+		go func() { defer close(sinkDone); live.run(sinkCtx) }()
+	} else {
+		close(sinkDone)
+	}
 	var wg sync.WaitGroup
 	for _, n := range nodes {
 		wg.Add(1)
@@ -231,6 +255,8 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 	_ = srv.Shutdown(shutdownCtx) // 1. stop taking scrapes
 	stopSources()                 // 2. sources stop at a line boundary, pollers between requests
 	wg.Wait()
+	stopSink() // 3. the sink commits what it holds, then the database closes
+	<-sinkDone
 	logger.Info("stopped")
 	return runErr
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -47,7 +48,7 @@ func startServe(t *testing.T, stdin io.Reader, args ...string) *served {
 	if stdin == nil {
 		stdin = strings.NewReader("")
 	}
-	args = append([]string{"--web.listen-address", "127.0.0.1:0", "--geoip.database", testGeoDB, "--no-nodeapi.discover"}, args...)
+	args = append([]string{"--web.listen-address", "127.0.0.1:0", "--geoip.database", testGeoDB, "--no-nodeapi.discover", "--db="}, args...)
 	go func() { done <- runWith(args, stdin, io.Discard, stderr, listening, ctx) }()
 	var addr net.Addr
 	select {
@@ -538,5 +539,39 @@ func TestServeScrapeWhileAPIHangs(t *testing.T) {
 	}
 	if best > limit {
 		t.Errorf("best scrape took %v while the API hangs (limit %v)", best, limit)
+	}
+}
+
+// serve --db writes every counted outcome to the sink; report --db reads
+// them back with the counts of the log.
+func TestServeSink(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "node.log")
+	copyFile(t, "../../report/testdata/fixture.log", log)
+	db := filepath.Join(dir, "sink.db")
+	s := startServe(t, nil, "--node", "N:"+log, "--from-beginning", "--db", db)
+	s.waitFor(t, `storj_log_lines_total{node="N"}`, 38)
+	s.waitFor(t, `storj_sink_lag_events{node="N"}`, 0)
+	if code := s.stop(); code != 0 {
+		t.Fatalf("exit %d: %s", code, s.stderr.String())
+	}
+	_, fromLog, _ := runCLI(t, "", "report", "--format", "json", fixture)
+	code, fromDB, errs := runCLI(t, "", "report", "--db", db, "--format", "json")
+	if code != 0 {
+		t.Fatalf("report --db: %d %s", code, errs)
+	}
+	var a struct {
+		Summary struct {
+			Transfers map[string]map[string]int64 `json:"transfers"`
+		} `json:"summary"`
+	}
+	var b struct {
+		Transfers map[string]map[string]int64 `json:"transfers"`
+	}
+	json.Unmarshal([]byte(fromDB), &a)
+	json.Unmarshal([]byte(fromLog), &b)
+	if d := cmp.Diff(b.Transfers, a.Summary.Transfers); d != "" || len(b.Transfers) != 5 {
+		t.Errorf("sink vs log (-log +sink):\n%s", d)
 	}
 }

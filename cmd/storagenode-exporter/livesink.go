@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/storagenode-exporter/storagenode-exporter/exporter"
+	"github.com/storagenode-exporter/storagenode-exporter/sink"
+)
+
+// liveSink writes the outcomes serve counts into the sink, off the counting
+// path: the counting goroutines hand events over without ever blocking, a
+// writer goroutine commits them in batches. When the writer falls behind (a
+// slow or full disk) and the bounded buffer is full, events are dropped and
+// counted in storj_sink_dropped_events_total; the metrics never wait.
+type liveSink struct {
+	db        *sink.DB
+	log       *slog.Logger
+	retention time.Duration
+	ch        chan sink.Event
+
+	dropped *prometheus.CounterVec
+	lag     *prometheus.GaugeVec
+	errors  prometheus.Counter
+	pending sync.Map // node -> *atomic.Int64: events handed over, not yet committed
+}
+
+const (
+	sinkBuffer   = 100_000 // events waiting for the writer, all nodes together
+	sinkBatch    = 10_000
+	sinkInterval = time.Second
+)
+
+func newLiveSink(db *sink.DB, retention time.Duration, reg prometheus.Registerer, logger *slog.Logger) *liveSink {
+	s := &liveSink{
+		db: db, log: logger, retention: retention,
+		ch: make(chan sink.Event, sinkBuffer),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "storj_sink_dropped_events_total",
+			Help: "Transfer events not written to the sink because its buffer was full (the database fell behind).",
+		}, []string{"node"}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "storj_sink_lag_events",
+			Help: "Transfer events counted but not yet committed to the sink.",
+		}, []string{"node"}),
+		errors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "storj_sink_write_errors_total",
+			Help: "Failed writes (batches) to the sink's database.",
+		}),
+	}
+	reg.MustRegister(s.dropped, s.lag, s.errors)
+	return s
+}
+
+func (s *liveSink) counter(node string) *atomic.Int64 {
+	v, _ := s.pending.LoadOrStore(node, new(atomic.Int64))
+	return v.(*atomic.Int64)
+}
+
+// forNode returns the OnOutcome hook of a node.
+func (s *liveSink) forNode(node string) func(exporter.Outcome) {
+	s.dropped.WithLabelValues(node)
+	lag := s.lag.WithLabelValues(node)
+	pending := s.counter(node)
+	return func(o exporter.Outcome) {
+		e := sink.EventFrom(node, o.Event, o.Result, o.Country)
+		e.Duration, e.Timed = o.Duration, o.Timed
+		if e.Time.IsZero() { // a log without times: when it was read
+			e.Time = time.Now()
+		}
+		select {
+		case s.ch <- e:
+			lag.Set(float64(pending.Add(1)))
+		default:
+			s.dropped.WithLabelValues(node).Inc()
+		}
+	}
+}
+
+// run writes batches until ctx is done, then the last one with a fresh
+// context. It prunes events older than the retention every hour.
+func (s *liveSink) run(ctx context.Context) {
+	tick := time.NewTicker(sinkInterval)
+	defer tick.Stop()
+	prune := time.NewTicker(time.Hour)
+	defer prune.Stop()
+	s.prune(ctx)
+	batch := make([]sink.Event, 0, sinkBatch)
+	failing := false
+	flush := func(ctx context.Context) {
+		if len(batch) == 0 {
+			return
+		}
+		err := s.db.WriteBatch(ctx, batch, nil)
+		switch {
+		case err != nil:
+			s.errors.Inc()
+			if !failing {
+				s.log.Error("sink: write failed; events of this batch are lost", "db", s.db.Path(), "events", len(batch), "err", err)
+				failing = true
+			}
+		case failing:
+			s.log.Info("sink: writing again", "db", s.db.Path())
+			failing = false
+		}
+		for _, e := range batch {
+			c := s.counter(e.Node)
+			s.lag.WithLabelValues(e.Node).Set(float64(c.Add(-1)))
+		}
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case e := <-s.ch:
+			batch = append(batch, e)
+			if len(batch) >= sinkBatch {
+				flush(ctx)
+			}
+		case <-tick.C:
+			flush(ctx)
+		case <-prune.C:
+			s.prune(ctx)
+		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			for {
+				select {
+				case e := <-s.ch:
+					batch = append(batch, e)
+					if len(batch) >= sinkBatch {
+						flush(final)
+					}
+					continue
+				default:
+				}
+				break
+			}
+			flush(final)
+			cancel()
+			return
+		}
+	}
+}
+
+func (s *liveSink) prune(ctx context.Context) {
+	if s.retention <= 0 {
+		return
+	}
+	n, err := s.db.Prune(ctx, time.Now().Add(-s.retention))
+	if err != nil {
+		s.log.Warn("sink: pruning failed", "db", s.db.Path(), "err", err)
+		return
+	}
+	if n > 0 {
+		s.log.Info("sink: pruned old events", "events", n, "retention", s.retention)
+	}
+}
