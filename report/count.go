@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/linechunk"
 	"io"
 	"os"
 	"runtime"
@@ -201,54 +202,11 @@ func (ch *chunk) parse() {
 }
 
 // split reads r into chunks of whole lines and hands each to emit. The last
-// line may lack its newline. A chunk is never empty.
+// line may lack its newline; on a read error what was read still counts.
 func split(r io.Reader, emit func([]byte)) error {
-	buf := *bufPool.Get().(*[]byte)
-	n := 0 // bytes held in buf
-	for {
-		m, err := fill(r, buf[n:])
-		n += m
-		eof := err == io.EOF
-		if err != nil && !eof {
-			if n > 0 {
-				emit(buf[:n]) // what was read still counts
-			}
-			return err
-		}
-		if eof {
-			if n > 0 {
-				emit(buf[:n])
-			}
-			return nil
-		}
-		last := bytes.LastIndexByte(buf[:n], '\n')
-		if last < 0 { // one line longer than the buffer: grow it
-			bigger := make([]byte, 2*len(buf))
-			copy(bigger, buf[:n])
-			buf = bigger
-			continue
-		}
-		next := *bufPool.Get().(*[]byte)
-		if len(next) < n-last-1 {
-			next = make([]byte, max(chunkSize, 2*(n-last-1)))
-		}
-		rest := copy(next, buf[last+1:n])
-		emit(buf[:last+1])
-		buf, n = next, rest
-	}
-}
-
-// fill reads into b until it is full or r fails; unlike io.ReadFull it
-// returns io.EOF only for a clean end, so that a stream cut short (a
-// truncated gzip file says io.ErrUnexpectedEOF) is an error.
-func fill(r io.Reader, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		m, err := r.Read(b[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
+	get := func() []byte { return *bufPool.Get().(*[]byte) }
+	return linechunk.Split(r, linechunk.Options{Get: get, KeepTail: true, TailOnError: true}, func(buf []byte, _ int64) bool {
+		emit(buf)
+		return true
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/linechunk"
 	"io"
 	"net/netip"
 	"os"
@@ -153,7 +154,7 @@ func (in *Ingester) File(ctx context.Context, path string) (FileResult, error) {
 		content = zr
 	}
 	prefix := make([]byte, FingerprintSize)
-	n, err = fill(content, prefix)
+	n, err = linechunk.Fill(content, prefix)
 	prefix = prefix[:n]
 	if err != nil && err != io.EOF {
 		return res, fmt.Errorf("%s: %w", path, readErr(err))
@@ -594,58 +595,11 @@ func splitLines(r io.Reader, start int64, keepTail bool, size int, emit func(*ch
 		}
 		return *chunkPool.Get().(*[]byte)
 	}
-	buf := get()
-	n := 0
-	for {
-		m, err := fill(r, buf[n:])
-		n += m
-		if err == io.EOF {
-			last := bytes.LastIndexByte(buf[:n], '\n')
-			if keepTail {
-				last = n - 1
-			}
-			if last >= 0 {
-				emit(&chunk{start: start, buf: buf[:last+1], done: make(chan struct{})})
-			}
-			return nil
-		}
-		if err != nil {
-			if last := bytes.LastIndexByte(buf[:n], '\n'); last >= 0 {
-				emit(&chunk{start: start, buf: buf[:last+1], done: make(chan struct{})})
-			}
-			return readErr(err)
-		}
-		last := bytes.LastIndexByte(buf[:n], '\n')
-		if last < 0 { // one line longer than the buffer: grow it
-			bigger := make([]byte, 2*len(buf))
-			copy(bigger, buf[:n])
-			buf = bigger
-			continue
-		}
-		next := get()
-		if len(next) < n-last-1 {
-			next = make([]byte, max(size, 2*(n-last-1)))
-		}
-		rest := copy(next, buf[last+1:n])
-		if !emit(&chunk{start: start, buf: buf[:last+1], done: make(chan struct{})}) {
-			return nil
-		}
-		start += int64(last + 1)
-		buf, n = next, rest
+	err := linechunk.Split(r, linechunk.Options{Get: get, Start: start, KeepTail: keepTail}, func(buf []byte, start int64) bool {
+		return emit(&chunk{start: start, buf: buf, done: make(chan struct{})})
+	})
+	if err != nil {
+		return readErr(err)
 	}
-}
-
-// fill reads into b until it is full or r fails; unlike io.ReadFull it
-// returns io.EOF only for a clean end, so that a stream cut short (a
-// truncated gzip file says io.ErrUnexpectedEOF) is an error.
-func fill(r io.Reader, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		m, err := r.Read(b[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
+	return nil
 }
