@@ -31,8 +31,8 @@ type liveSink struct {
 }
 
 const (
-	sinkBuffer   = 100_000 // events waiting for the writer, all nodes together
-	sinkBatch    = 10_000
+	sinkBuffer   = 8192 // events waiting for the writer, all nodes together (~2 MB)
+	sinkBatch    = 4096
 	sinkInterval = time.Second
 )
 
