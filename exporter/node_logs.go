@@ -30,6 +30,10 @@ type NodeOptions struct {
 	// (the raw-event sink writes them). It runs on the counting goroutine:
 	// it must not block.
 	OnOutcome func(Outcome)
+	// OnEvent, when set, is called for upload rejections, reputation
+	// lines and hashstore compaction lines (the sink's history rows). It
+	// runs on the counting goroutine: it must not block.
+	OnEvent func(*parser.Event)
 	// Scores, when set, records the scores of `node scores updated` lines;
 	// the node-API collector exports them while the API does not answer.
 	Scores *ScoreBoard
@@ -182,6 +186,9 @@ func (n *NodeLogs) Event(ev *parser.Event) {
 		n.lastTime.Set(float64(ev.Time.UnixNano()) / 1e9)
 	}
 	m := n.m
+	if n.opts.OnEvent != nil && (ev.Kind == parser.KindUploadRejected || ev.Kind == parser.KindReputation || ev.Kind == parser.KindCompaction) {
+		n.opts.OnEvent(ev)
+	}
 	switch ev.Kind {
 	case parser.KindTransferStarted:
 		n.start(ev)

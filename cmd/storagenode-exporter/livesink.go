@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/storagenode-exporter/storagenode-exporter/exporter"
+	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
+	"github.com/storagenode-exporter/storagenode-exporter/parser"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
 )
 
@@ -28,7 +30,17 @@ type liveSink struct {
 	lag     *prometheus.GaugeVec
 	errors  prometheus.Counter
 	pending sync.Map // node -> *atomic.Int64: events handed over, not yet committed
+
+	// The few other rows (rejections, reputation, compactions, storage
+	// snapshots) wait here for the next batch; a bounded count of them.
+	mu      sync.Mutex
+	history sink.Batch
+	pollers []*nodeapi.Poller
+	polled  map[string]time.Time // last API poll written, by node
 }
+
+// maxHistory bounds the non-event rows waiting for a batch.
+const maxHistory = 10_000
 
 const (
 	sinkBuffer   = 8192 // events waiting for the writer, all nodes together (~2 MB)
@@ -38,7 +50,7 @@ const (
 
 func newLiveSink(db *sink.DB, retention time.Duration, reg prometheus.Registerer, logger *slog.Logger) *liveSink {
 	s := &liveSink{
-		db: db, log: logger, retention: retention,
+		db: db, log: logger, retention: retention, polled: map[string]time.Time{},
 		ch: make(chan sink.Event, sinkBuffer),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "storj_sink_dropped_events_total",
@@ -82,6 +94,78 @@ func (s *liveSink) forNode(node string) func(exporter.Outcome) {
 	}
 }
 
+// onEvent is the OnEvent hook of a node: rejections, reputation lines and
+// finished compactions become history rows.
+func (s *liveSink) onEvent(node string) func(*parser.Event) {
+	return func(ev *parser.Event) {
+		t := ev.Time
+		if t.IsZero() {
+			t = time.Now()
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		b := &s.history
+		if len(b.Rejections)+len(b.Reputation)+len(b.Compactions) >= maxHistory {
+			s.dropped.WithLabelValues(node).Inc()
+			return
+		}
+		switch ev.Kind {
+		case parser.KindUploadRejected:
+			b.Rejections = append(b.Rejections, sink.Rejection{Time: t, Node: node})
+		case parser.KindReputation:
+			if ev.Satellite != "" {
+				r := sink.ReputationFrom(node, ev)
+				r.Time = t
+				b.Reputation = append(b.Reputation, r)
+			}
+		case parser.KindCompaction:
+			c := ev.Compaction
+			if ev.Message == "finished compaction" && c != nil {
+				b.Compactions = append(b.Compactions, sink.Compaction{Time: t, Node: node, Satellite: ev.Satellite,
+					Store: c.Store, Duration: c.Duration, TrashPercent: 100 * c.TrashFraction, HasTrash: c.HasStats})
+			}
+		}
+	}
+}
+
+// pollAPI adds a storage snapshot and the reputation of every satellite
+// for each node-API poll not written yet.
+func (s *liveSink) pollAPI() {
+	for _, p := range s.pollers {
+		snap := p.Snapshot()
+		if !snap.Up || snap.Dashboard == nil || !snap.LastSuccess.After(s.polled[snap.Node]) {
+			continue
+		}
+		s.polled[snap.Node] = snap.LastSuccess
+		d := snap.Dashboard
+		disk := d.Disk()
+		s.mu.Lock()
+		s.history.Snapshots = append(s.history.Snapshots, sink.StorageSnapshot{Time: snap.LastSuccess, Node: snap.Node,
+			Total: disk.Allocated, Used: disk.Used, Available: disk.Free, TrashUsed: disk.Trash})
+		for _, st := range d.Satellites {
+			r := sink.Reputation{Time: snap.LastSuccess, Node: snap.Node, Satellite: st.ID, Source: "api",
+				Disqualified: st.Disqualified != nil, Suspended: st.Suspended != nil}
+			if det := snap.Satellites[st.ID]; det != nil && det.Audits != nil {
+				r.AuditScore, r.SuspensionScore, r.OnlineScore = det.Audits.AuditScore, det.Audits.SuspensionScore, det.Audits.OnlineScore
+			}
+			s.history.Reputation = append(s.history.Reputation, r)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// takeHistory returns the waiting history rows, or nil.
+func (s *liveSink) takeHistory() *sink.Batch {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.history
+	if len(b.Rejections)+len(b.Reputation)+len(b.Compactions)+len(b.Snapshots) == 0 {
+		return nil
+	}
+	s.history = sink.Batch{}
+	return &b
+}
+
 // run writes batches until ctx is done, then the last one with a fresh
 // context. It prunes events older than the retention every hour.
 func (s *liveSink) run(ctx context.Context) {
@@ -93,10 +177,18 @@ func (s *liveSink) run(ctx context.Context) {
 	batch := make([]sink.Event, 0, sinkBatch)
 	failing := false
 	flush := func(ctx context.Context) {
-		if len(batch) == 0 {
+		s.pollAPI()
+		hist := s.takeHistory()
+		if len(batch) == 0 && hist == nil {
 			return
 		}
-		err := s.db.WriteBatch(ctx, batch, nil)
+		var err error
+		if len(batch) > 0 {
+			err = s.db.WriteBatch(ctx, batch, nil)
+		}
+		if hist != nil && err == nil {
+			err = s.db.Write(ctx, hist)
+		}
 		switch {
 		case err != nil:
 			s.errors.Inc()

@@ -118,6 +118,7 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 		opts := exporter.NodeOptions{Geo: lookup, Scores: scores}
 		if live != nil {
 			opts.OnOutcome = live.forNode(s.Name)
+			opts.OnEvent = live.onEvent(s.Name)
 		}
 		n := &node{spec: s, logs: metrics.ForNode(s.Name, opts)}
 		nlog := logger.With("node", s.Name, "source", s.Source)
@@ -153,6 +154,9 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 			opts.DownMessage = "no node API answers at " + api + "; enhanced metrics (reputation, disk, payout) disabled until it does"
 		}
 		pollers = append(pollers, nodeapi.NewPoller(s.Name, client, opts))
+	}
+	if live != nil {
+		live.pollers = pollers // set before the sink's goroutine starts
 	}
 	reg.MustRegister(nodeapi.NewCollector(pollers, nodeapi.CollectorOptions{
 		ExposeWallet: c.NodeAPI.ExposeWallet, LogScores: scores, LogOnlyNodes: logOnly,

@@ -26,6 +26,7 @@ import (
 
 	"github.com/storagenode-exporter/storagenode-exporter/forward"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
+	"github.com/storagenode-exporter/storagenode-exporter/sink"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -550,14 +551,39 @@ func TestServeSink(t *testing.T) {
 	log := filepath.Join(dir, "node.log")
 	copyFile(t, "../../report/testdata/fixture.log", log)
 	db := filepath.Join(dir, "sink.db")
-	s := startServe(t, nil, "--node", "N:"+log, "--from-beginning", "--db", db)
+	api := fakeNode(t, "v1.162")
+	seed := filepath.Join(dir, "seed.log")
+	copyFile(t, "../../../shared/testdata/logs/seed-sample.log", seed)
+	s := startServe(t, nil, "--node", "N:"+log+":"+api.URL, "--node", "S:"+seed, "--from-beginning", "--db", db)
 	s.waitFor(t, `storj_log_lines_total{node="N"}`, 38)
+	s.waitFor(t, `storj_log_lines_total{node="S"}`, 181) // its last line has no newline yet
+	s.waitFor(t, `storj_nodeapi_up{node="N"}`, 1)
 	s.waitFor(t, `storj_sink_lag_events{node="N"}`, 0)
 	if code := s.stop(); code != 0 {
 		t.Fatalf("exit %d: %s", code, s.stderr.String())
 	}
+	// history rows: the fixture's two rejections, the API's storage and
+	// reputation (four satellites, one suspended)
+	sdb, err := sink.Open(t.Context(), db, sink.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]int64{
+		"SELECT coalesce(sum(count), 0) FROM upload_rejections":                             2,
+		"SELECT count(*) FROM storage_snapshots WHERE used_bytes > 0":                       1,
+		"SELECT count(DISTINCT satellite) FROM reputation_history WHERE source = 'api'":     4,
+		"SELECT count(*) > 0 FROM reputation_history WHERE source = 'api' AND is_suspended": 1,
+		"SELECT count(*) FROM reputation_history WHERE source = 'log' AND node_name = 'S'":  6,
+		"SELECT count(*) FROM hashstore_compaction_history":                                 3,
+	} {
+		var got int64
+		if err := sdb.SQL().QueryRow(q).Scan(&got); err != nil || (got != want && !(strings.Contains(q, "storage_snapshots") && got >= 1)) {
+			t.Errorf("%s = %d (%v), want %d", q, got, err, want)
+		}
+	}
+	sdb.Close()
 	_, fromLog, _ := runCLI(t, "", "report", "--format", "json", fixture)
-	code, fromDB, errs := runCLI(t, "", "report", "--db", db, "--format", "json")
+	code, fromDB, errs := runCLI(t, "", "report", "--db", db, "--node", "N", "--format", "json")
 	if code != 0 {
 		t.Fatalf("report --db: %d %s", code, errs)
 	}
