@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,13 +14,17 @@ import (
 	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
+	"github.com/storagenode-exporter/storagenode-exporter/tail"
 )
 
-// liveSink writes the outcomes serve counts into the sink, off the counting
-// path: the counting goroutines hand events over without ever blocking, a
-// writer goroutine commits them in batches. When the writer falls behind (a
-// slow or full disk) and the bounded buffer is full, events are dropped and
-// counted in storj_sink_dropped_events_total; the metrics never wait.
+// liveSink writes what serve reads into the sink, never slowing the
+// metrics. A followed file is read a second time, by followFile, from the
+// sink's committed position: it falls behind on a slow disk and catches up,
+// and loses nothing. For TCP and stdin sources, which cannot be read again,
+// the counting goroutines hand the outcomes they count over without ever
+// blocking and a writer goroutine commits them in batches; when the writer
+// falls behind and the bounded buffer is full, events are dropped and
+// counted in storj_sink_dropped_events_total.
 type liveSink struct {
 	db        *sink.DB
 	log       *slog.Logger
@@ -29,6 +34,7 @@ type liveSink struct {
 	dropped *prometheus.CounterVec
 	lag     *prometheus.GaugeVec
 	errors  prometheus.Counter
+	fileLag *prometheus.GaugeVec
 	pending sync.Map // node -> *atomic.Int64: events handed over, not yet committed
 
 	// The few other rows (rejections, reputation, compactions, storage
@@ -65,7 +71,11 @@ func newLiveSink(db *sink.DB, retention time.Duration, reg prometheus.Registerer
 			Help: "Failed writes (batches) to the sink's database.",
 		}),
 	}
-	reg.MustRegister(s.dropped, s.lag, s.errors)
+	s.fileLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "storj_sink_file_lag_bytes",
+		Help: "Bytes of a followed log file not yet in the sink (a last line without newline included).",
+	}, []string{"node"})
+	reg.MustRegister(s.dropped, s.lag, s.errors, s.fileLag)
 	return s
 }
 
@@ -249,5 +259,57 @@ func (s *liveSink) prune(ctx context.Context) {
 	}
 	if n > 0 {
 		s.log.Info("sink: pruned old events", "events", n, "retention", s.retention)
+	}
+}
+
+// followFile keeps the sink's copy of a node's log file. It does not take
+// the events the metrics count: it reads the file itself, from the position
+// committed with the last batch to the end, then waits for the file to
+// change and reads again. So a slow disk only makes it fall behind, and it
+// catches up from its committed position instead of dropping anything; the
+// file is the buffer. After a rename rotation, path.1 is read first, so
+// the old file's last lines are not lost (each log is known by its
+// content, so reading one again adds nothing).
+func (s *liveSink) followFile(ctx context.Context, node, path string, fromBeginning bool, geo sink.Countries) {
+	logger := s.log.With("node", node, "path", path)
+	if !fromBeginning {
+		if err := s.db.StartAtEnd(ctx, node, path); err != nil {
+			logger.Error("sink: cannot follow the log file", "err", err)
+			return
+		}
+	}
+	in := s.db.NewIngester(node, sink.IngestOptions{Geo: geo, Workers: 1})
+	poller := tail.NewPoller(path, 0, logger)
+	defer poller.Close()
+	failing := false
+	for {
+		var failed error
+		for _, p := range []string{path + ".1", path} {
+			if _, err := os.Stat(p); err != nil {
+				continue
+			}
+			res, err := in.File(ctx, p)
+			if err != nil && ctx.Err() == nil {
+				failed = err
+				s.errors.Inc()
+			}
+			if p == path && !res.Compressed {
+				s.fileLag.WithLabelValues(node).Set(float64(max(res.Size-res.To, 0)))
+			}
+		}
+		switch {
+		case failed != nil && !failing:
+			logger.Error("sink: reading the log into the database failed; retrying", "err", failed)
+			failing = true
+		case failed == nil && failing:
+			logger.Info("sink: writing again")
+			failing = false
+		}
+		if in.Err() != nil { // a failed write: start over from the committed position
+			in = s.db.NewIngester(node, sink.IngestOptions{Geo: geo, Workers: 1})
+		}
+		if poller.Wait(ctx) != nil {
+			return
+		}
 	}
 }

@@ -116,7 +116,7 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 	var nodes []*node
 	for _, s := range specs {
 		opts := exporter.NodeOptions{Geo: lookup, Scores: scores}
-		if live != nil {
+		if live != nil && s.Kind != SourceFile { // files are read again by the sink itself
 			opts.OnOutcome = live.forNode(s.Name)
 			opts.OnEvent = live.onEvent(s.Name)
 		}
@@ -225,7 +225,17 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 	sinkCtx, stopSink := context.WithCancel(context.WithoutCancel(ctx))
 	sinkDone := make(chan struct{})
 	if live != nil {
-		go func() { defer close(sinkDone); live.run(sinkCtx) }()
+		var followers sync.WaitGroup
+		for _, n := range nodes {
+			if n.spec.Kind == SourceFile {
+				followers.Add(1)
+				go func() {
+					defer followers.Done()
+					live.followFile(sinkCtx, n.spec.Name, n.spec.Source, c.FromBeginning, lookup)
+				}()
+			}
+		}
+		go func() { defer close(sinkDone); live.run(sinkCtx); followers.Wait() }()
 	} else {
 		close(sinkDone)
 	}

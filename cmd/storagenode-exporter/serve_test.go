@@ -554,11 +554,16 @@ func TestServeSink(t *testing.T) {
 	api := fakeNode(t, "v1.162")
 	seed := filepath.Join(dir, "seed.log")
 	copyFile(t, "../../../shared/testdata/logs/seed-sample.log", seed)
-	s := startServe(t, nil, "--node", "N:"+log+":"+api.URL, "--node", "S:"+seed, "--from-beginning", "--db", db)
+	s := startServe(t, nil, "--node", "N:"+log+":"+api.URL, "--node", "S:"+seed, "--from-beginning", "--db", db, "--db.retention", "0")
 	s.waitFor(t, `storj_log_lines_total{node="N"}`, 38)
 	s.waitFor(t, `storj_log_lines_total{node="S"}`, 181) // its last line has no newline yet
 	s.waitFor(t, `storj_nodeapi_up{node="N"}`, 1)
-	s.waitFor(t, `storj_sink_lag_events{node="N"}`, 0)
+	s.waitFor(t, `storj_sink_file_lag_bytes{node="N"}`, 0)
+	seedLast := func() int64 {
+		data, _ := os.ReadFile(seed)
+		return int64(len(data) - bytes.LastIndexByte(data, '\n') - 1)
+	}()
+	s.waitFor(t, `storj_sink_file_lag_bytes{node="S"}`, float64(seedLast)) // all but the unfinished last line
 	if code := s.stop(); code != 0 {
 		t.Fatalf("exit %d: %s", code, s.stderr.String())
 	}
@@ -599,5 +604,52 @@ func TestServeSink(t *testing.T) {
 	json.Unmarshal([]byte(fromLog), &b)
 	if d := cmp.Diff(b.Transfers, a.Summary.Transfers); d != "" || len(b.Transfers) != 5 {
 		t.Errorf("sink vs log (-log +sink):\n%s", d)
+	}
+}
+
+// sinkUploads returns the PUT successes in a sink database.
+func sinkUploads(t *testing.T, db string) int64 {
+	t.Helper()
+	code, out, errs := runCLI(t, "", "report", "--db", db, "--format", "json")
+	if code != 0 {
+		t.Fatalf("report --db: %d %s", code, errs)
+	}
+	var a struct {
+		Summary struct {
+			Transfers map[string]map[string]int64 `json:"transfers"`
+		} `json:"summary"`
+	}
+	json.Unmarshal([]byte(out), &a)
+	return a.Summary.Transfers["PUT"]["success"]
+}
+
+// A followed file's events reach the sink whole: a burst is caught up, not
+// dropped; lines written while serve is down are caught up at the next
+// start (from the committed position); lines before the first start are
+// not ingested (serve starts at the end, like the metrics).
+func TestServeSinkCatchUp(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "node.log")
+	db := filepath.Join(dir, "sink.db")
+	appendLines(t, log, 0, 100) // history: not taken
+	s := startServe(t, nil, "--node", "N:"+log, "--db", db, "--db.retention", "0") // the lines are from 2026-09
+	s.waitFor(t, `storj_log_source_up{node="N"}`, 1)
+	testutil.WaitFor(t, "the sink's start position", func() bool { return s.value(t, `storj_sink_file_lag_bytes{node="N"}`) == 0 })
+	appendLines(t, log, 100, 20000) // a burst
+	s.waitFor(t, uploads, 20000)
+	testutil.WaitFor(t, "20000 uploads in the sink", func() bool { return sinkUploads(t, db) == 20000 })
+	if code := s.stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	appendLines(t, log, 20100, 5000) // while serve is down
+	s = startServe(t, nil, "--node", "N:"+log, "--db", db, "--db.retention", "0") // the lines are from 2026-09
+	testutil.WaitFor(t, "the lines written while down in the sink", func() bool { return sinkUploads(t, db) == 25000 })
+	appendLines(t, log, 25100, 1000)
+	s.waitFor(t, uploads, 1000) // the metrics start at the end
+	testutil.WaitFor(t, "26000 uploads in the sink", func() bool { return sinkUploads(t, db) == 26000 })
+	s.stop()
+	if got := sinkUploads(t, db); got != 26000 {
+		t.Errorf("sink has %d uploads after stopping, want 26000", got)
 	}
 }
