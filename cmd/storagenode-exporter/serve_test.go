@@ -632,7 +632,7 @@ func TestServeSinkCatchUp(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "node.log")
 	db := filepath.Join(dir, "sink.db")
-	appendLines(t, log, 0, 100) // history: not taken
+	appendLines(t, log, 0, 100)                                                    // history: not taken
 	s := startServe(t, nil, "--node", "N:"+log, "--db", db, "--db.retention", "0") // the lines are from 2026-09
 	s.waitFor(t, `storj_log_source_up{node="N"}`, 1)
 	testutil.WaitFor(t, "the sink's start position", func() bool { return s.value(t, `storj_sink_file_lag_bytes{node="N"}`) == 0 })
@@ -642,7 +642,7 @@ func TestServeSinkCatchUp(t *testing.T) {
 	if code := s.stop(); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	appendLines(t, log, 20100, 5000) // while serve is down
+	appendLines(t, log, 20100, 5000)                                              // while serve is down
 	s = startServe(t, nil, "--node", "N:"+log, "--db", db, "--db.retention", "0") // the lines are from 2026-09
 	testutil.WaitFor(t, "the lines written while down in the sink", func() bool { return sinkUploads(t, db) == 25000 })
 	appendLines(t, log, 25100, 1000)
