@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"sync"
@@ -14,7 +16,6 @@ import (
 	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
-	"github.com/storagenode-exporter/storagenode-exporter/tail"
 )
 
 // liveSink writes what serve reads into the sink, never slowing the
@@ -39,6 +40,7 @@ type liveSink struct {
 
 	// The few other rows (rejections, reputation, compactions, storage
 	// snapshots) wait here for the next batch; a bounded count of them.
+	reading sync.Mutex // one followed file is read at a time: bounded memory
 	mu      sync.Mutex
 	history sink.Batch
 	pollers []*nodeapi.Poller
@@ -47,6 +49,9 @@ type liveSink struct {
 
 // maxHistory bounds the non-event rows waiting for a batch.
 const maxHistory = 10_000
+
+// followInterval is how often a followed file is looked at for the sink.
+const followInterval = time.Second
 
 const (
 	sinkBuffer   = 8192 // events waiting for the writer, all nodes together (~2 MB)
@@ -264,12 +269,12 @@ func (s *liveSink) prune(ctx context.Context) {
 
 // followFile keeps the sink's copy of a node's log file. It does not take
 // the events the metrics count: it reads the file itself, from the position
-// committed with the last batch to the end, then waits for the file to
-// change and reads again. So a slow disk only makes it fall behind, and it
+// committed with the last batch to the end, at most once a second and only
+// when the file changed. So a slow disk only makes it fall behind, and it
 // catches up from its committed position instead of dropping anything; the
-// file is the buffer. After a rename rotation, path.1 is read first, so
-// the old file's last lines are not lost (each log is known by its
-// content, so reading one again adds nothing).
+// file is the buffer. After a rename rotation, path.1 is read first, so the
+// old file's last lines are not lost (each log is known by its content, so
+// reading one again adds nothing).
 func (s *liveSink) followFile(ctx context.Context, node, path string, fromBeginning bool, geo sink.Countries) {
 	logger := s.log.With("node", node, "path", path)
 	if !fromBeginning {
@@ -278,38 +283,56 @@ func (s *liveSink) followFile(ctx context.Context, node, path string, fromBeginn
 			return
 		}
 	}
-	in := s.db.NewIngester(node, sink.IngestOptions{Geo: geo, Workers: 1})
-	poller := tail.NewPoller(path, 0, logger)
-	defer poller.Close()
+	opts := sink.IngestOptions{Geo: geo, Workers: 1, BatchSize: sinkBatch}
+	in := s.db.NewIngester(node, opts)
+	tick := time.NewTicker(followInterval)
+	defer tick.Stop()
+	var seen os.FileInfo // the file at path when last read
+	var readTo int64     // how far that read got
 	failing := false
 	for {
-		var failed error
-		for _, p := range []string{path + ".1", path} {
-			if _, err := os.Stat(p); err != nil {
-				continue
+		fi, err := os.Stat(path)
+		if err == nil && (seen == nil || !os.SameFile(fi, seen) || fi.Size() != readTo) {
+			var failed error
+			paths := []string{path}
+			if seen != nil && !os.SameFile(fi, seen) {
+				paths = []string{path + ".1", path} // rotated: finish the old file first
 			}
-			res, err := in.File(ctx, p)
-			if err != nil && ctx.Err() == nil {
-				failed = err
-				s.errors.Inc()
+			s.reading.Lock()
+			for _, p := range paths {
+				res, err := in.File(ctx, p)
+				if err != nil && ctx.Err() == nil && !errors.Is(err, fs.ErrNotExist) {
+					failed = err
+					s.errors.Inc()
+				}
+				if p == path {
+					readTo = res.Size
+					if failed == nil {
+						s.fileLag.WithLabelValues(node).Set(float64(max(res.Size-res.To, 0)))
+					}
+				}
 			}
-			if p == path && !res.Compressed {
-				s.fileLag.WithLabelValues(node).Set(float64(max(res.Size-res.To, 0)))
+			s.reading.Unlock()
+			seen = fi
+			switch {
+			case failed != nil && !failing:
+				logger.Error("sink: reading the log into the database failed; retrying", "err", failed)
+				failing = true
+			case failed == nil && failing:
+				logger.Info("sink: writing again")
+				failing = false
+			}
+			if failed != nil {
+				readTo = -1 // try again at the next tick
+			}
+			if in.Err() != nil { // a failed write: start over from the committed position
+				in = s.db.NewIngester(node, opts)
 			}
 		}
-		switch {
-		case failed != nil && !failing:
-			logger.Error("sink: reading the log into the database failed; retrying", "err", failed)
-			failing = true
-		case failed == nil && failing:
-			logger.Info("sink: writing again")
-			failing = false
-		}
-		if in.Err() != nil { // a failed write: start over from the committed position
-			in = s.db.NewIngester(node, sink.IngestOptions{Geo: geo, Workers: 1})
-		}
-		if poller.Wait(ctx) != nil {
+		select {
+		case <-ctx.Done():
 			return
+		case <-tick.C:
 		}
 	}
 }
