@@ -58,11 +58,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer, listening chan<- net.Addr, parent context.Context) int {
 	var cli CLI
 	var cfg *Config
+	exited := -1 // set when kong asks to exit (--help): nothing runs then
 	opts := []kong.Option{
 		kong.Name("storagenode-exporter"),
 		kong.Description("Prometheus exporter and log reports for Storj storage nodes."),
 		kong.Writers(stdout, stderr),
-		kong.Exit(func(int) {}),
+		kong.Exit(func(code int) { exited = code }),
 		kong.Vars{"listen_address": DefaultListenAddress, "discover_api": DiscoverAPI},
 	}
 	if path := configPath(args); path != "" {
@@ -79,6 +80,9 @@ func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer, listening
 		return 2
 	}
 	kctx, err := parser.Parse(args)
+	if exited >= 0 {
+		return exited
+	}
 	if err != nil {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			return 0

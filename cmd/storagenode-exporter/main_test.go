@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"github.com/alecthomas/kong"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,5 +92,26 @@ func TestVersionAndUsage(t *testing.T) {
 	}
 	if code, _, errs := runCLI(t, "", "report", "--format", "xml", fixture); code != 2 || !strings.Contains(errs, "format") {
 		t.Errorf("bad flag: %d %q", code, errs)
+	}
+}
+
+// --help prints the help and runs nothing.
+func TestHelpRunsNothing(t *testing.T) {
+	t.Parallel()
+	code, out, errs := runCLI(t, "", "serve", "--help")
+	if code != 0 || !strings.Contains(out, "--node") || strings.Contains(errs, "no node") {
+		t.Errorf("exit %d\nstdout %.200s\nstderr %s", code, out, errs)
+	}
+	// a comma in a path is part of it: --node values are not split
+	var cli CLI
+	p, err := kong.New(&cli, kong.Exit(func(int) {}), kong.Vars{"listen_address": DefaultListenAddress, "discover_api": DiscoverAPI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Parse([]string{"serve", "--node", "N:/logs/a,b.log", "--node", "M:-"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(cli.Serve.Node) != 2 || cli.Serve.Node[0] != "N:/logs/a,b.log" {
+		t.Errorf("nodes %q", cli.Serve.Node)
 	}
 }

@@ -40,7 +40,7 @@ const DiscoverAPI = "http://localhost:14002"
 // ServeCmd follows node logs and serves /metrics. It is the default command.
 type ServeCmd struct {
 	Config        string        `help:"YAML configuration file with the same settings as the flags (flags override it)." type:"path"`
-	Node          []string      `help:"A node to follow, as NAME:SOURCE[:API]. SOURCE is a log file, host:port of a log stream (storagenode-exporter forward), or - for standard input; API is the node API URL (http://host:14002). Repeat for more nodes." placeholder:"NAME:SOURCE[:API]"`
+	Node          []string      `sep:"none" help:"A node to follow, as NAME:SOURCE[:API]. SOURCE is a log file, host:port of a log stream (storagenode-exporter forward), or - for standard input; API is the node API URL (http://host:14002). Repeat for more nodes." placeholder:"NAME:SOURCE[:API]"`
 	FromBeginning bool          `help:"Read existing log files from their start instead of their end."`
 	DB            string        `name:"db" default:"storagenode-exporter.db" help:"SQLite database of the raw-event sink (every transfer outcome, for report --db); \"\" turns it off." placeholder:"PATH"`
 	DBRetention   time.Duration `name:"db.retention" default:"168h" help:"How long the sink keeps events (pruned in the background); 0 keeps them all."`
