@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,20 +18,6 @@ import (
 
 	"github.com/storagenode-exporter/storagenode-exporter/source"
 )
-
-func appendFile(t *testing.T, path, s string) {
-	t.Helper()
-	w, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.WriteString(w, s); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // harness is a Server on a temporary log file, listening on 127.0.0.1:0,
 // with a stepped poller.
@@ -52,7 +37,7 @@ func startServer(t *testing.T, cfg Config, setup func(*Server)) *harness {
 	t.Helper()
 	h := &harness{t: t, p: testutil.NewStepPoller(), logs: &testutil.SyncBuffer{}, done: make(chan error, 1)}
 	h.path = filepath.Join(t.TempDir(), "node.log")
-	appendFile(t, h.path, "history\n")
+	testutil.AppendFile(t, h.path, "history\n")
 	cfg.Path = h.path
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Poller = h.p
@@ -248,7 +233,7 @@ func TestAllowed(t *testing.T) {
 // after they connected, in order, and nothing from before.
 func TestTwoClients(t *testing.T) {
 	h := startServer(t, Config{}, nil)
-	appendFile(t, h.path, "before anyone connected\n")
+	testutil.AppendFile(t, h.path, "before anyone connected\n")
 	h.p.Step(t)
 
 	tc := h.tcpClient()
@@ -259,9 +244,9 @@ func TestTwoClients(t *testing.T) {
 	want := seq("line", 1, 100)
 	want[10] = strings.Repeat("long ", 50000)
 	want[20] = ""
-	appendFile(t, h.path, text(want[:50]))
+	testutil.AppendFile(t, h.path, text(want[:50]))
 	h.p.Step(t)
-	appendFile(t, h.path, strings.ReplaceAll(text(want[50:]), "\n", "\r\n"))
+	testutil.AppendFile(t, h.path, strings.ReplaceAll(text(want[50:]), "\n", "\r\n"))
 	h.p.Step(t)
 
 	if got := readLines(t, rr, raw, len(want)); !slices.Equal(got, want) {
@@ -320,7 +305,7 @@ func TestRefused(t *testing.T) {
 	mu.Unlock()
 	c = h.dial()
 	h.waitClients(1)
-	appendFile(t, h.path, "allowed\n")
+	testutil.AppendFile(t, h.path, "allowed\n")
 	h.p.Step(t)
 	if got := readLines(t, bufio.NewReader(c), c, 1); got[0] != "allowed" {
 		t.Errorf("got %q", got)
@@ -374,7 +359,7 @@ func TestSlowClient(t *testing.T) {
 	want := seq(strings.Repeat("x", 10000), 1, 50)
 	fr := bufio.NewReader(fast)
 	for i := 0; i < len(want); i += 10 {
-		appendFile(t, h.path, text(want[i:i+10]))
+		testutil.AppendFile(t, h.path, text(want[i:i+10]))
 		h.p.Step(t)
 		if got := readLines(t, fr, fast, 10); !slices.Equal(got, want[i:i+10]) {
 			t.Fatalf("fast client: lines %d.. differ", i)
@@ -458,7 +443,7 @@ func TestEndToEnd(t *testing.T) {
 	h.waitClients(1)
 	want := seq("e2e", 1, 10000)
 	for i := 0; i < len(want); i += 500 {
-		appendFile(t, h.path, text(want[i:i+500]))
+		testutil.AppendFile(t, h.path, text(want[i:i+500]))
 		h.p.Step(t)
 	}
 	got := tc.take(t, len(want))

@@ -12,7 +12,7 @@ import (
 // follows the file and Stats passes the follower's counters through.
 func TestFileDeliversAppendedLines(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "node.log")
-	appendFile(t, path, "old\n")
+	testutil.AppendFile(t, path, "old\n")
 	p := testutil.NewStepPoller()
 	log, _ := testLogger(t)
 	f := NewFileConfig(tail.Config{Path: path, Poller: p, Logger: log})
@@ -26,10 +26,10 @@ func TestFileDeliversAppendedLines(t *testing.T) {
 	}
 	r.none()
 
-	appendFile(t, path, "a\nb\r\n\nc")
+	testutil.AppendFile(t, path, "a\nb\r\n\nc")
 	p.Step(t)
 	r.expect("a", "b", "")
-	appendFile(t, path, "c\n")
+	testutil.AppendFile(t, path, "c\n")
 	p.Step(t)
 	got := r.take(1)
 	if string(got[0].Data) != "cc" || !got[0].Received.IsZero() {
@@ -50,7 +50,7 @@ func TestFileDeliversAppendedLines(t *testing.T) {
 // production poller.
 func TestNewFileFromBeginning(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "node.log")
-	appendFile(t, path, "one\ntwo\n")
+	testutil.AppendFile(t, path, "one\ntwo\n")
 	log, _ := testLogger(t)
 	f := NewFile(path, true, log)
 	r := runSource(t, f, nil)

@@ -5,11 +5,8 @@ import (
 	"context"
 	"fmt"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
-	"io"
 	"log/slog"
-	"os"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -93,7 +90,7 @@ func (r *running) take(n int) []Line {
 	got := r.lines
 	r.lines = nil
 	if len(got) != n {
-		r.t.Fatalf("got %d lines, want %d: %s", len(got), n, abbrev(data(got)))
+		r.t.Fatalf("got %d lines, want %d: %s", len(got), n, testutil.Abbrev(data(got), 20))
 	}
 	return got
 }
@@ -103,7 +100,7 @@ func (r *running) expect(want ...string) {
 	r.t.Helper()
 	got := data(r.take(len(want)))
 	if !slices.Equal(got, want) {
-		r.t.Fatalf("lines:\n got %s\nwant %s", abbrev(got), abbrev(want))
+		r.t.Fatalf("lines:\n got %s\nwant %s", testutil.Abbrev(got, 20), testutil.Abbrev(want, 20))
 	}
 }
 
@@ -123,21 +120,6 @@ func data(lines []Line) []string {
 	return s
 }
 
-func abbrev(l []string) string {
-	var b strings.Builder
-	for i, s := range l {
-		if i == 20 {
-			fmt.Fprintf(&b, " ... (%d more)", len(l)-i)
-			break
-		}
-		if len(s) > 40 {
-			s = fmt.Sprintf("%s...(%d bytes)", s[:20], len(s))
-		}
-		fmt.Fprintf(&b, "%q ", s)
-	}
-	return b.String()
-}
-
 func testLogger(t *testing.T) (*slog.Logger, *testutil.SyncBuffer) {
 	buf := &testutil.SyncBuffer{}
 	t.Cleanup(func() {
@@ -146,18 +128,4 @@ func testLogger(t *testing.T) (*slog.Logger, *testutil.SyncBuffer) {
 		}
 	})
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
-}
-
-func appendFile(t *testing.T, path, s string) {
-	t.Helper()
-	w, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.WriteString(w, s); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -62,7 +62,7 @@ func TestReaderLines(t *testing.T) {
 				want[4] = long[:100<<10]
 			}
 			if !slices.Equal(got, want) {
-				t.Errorf("got %s\nwant %s", abbrev(got), abbrev(want))
+				t.Errorf("got %s\nwant %s", testutil.Abbrev(got, 20), testutil.Abbrev(want, 20))
 			}
 		})
 	}

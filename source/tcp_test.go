@@ -242,7 +242,7 @@ func TestTCPSplitLines(t *testing.T) {
 	}
 	got := r.take(4)
 	if g := data(got); !slices.Equal(g, []string{"framed", "plain", long, "a"}) {
-		t.Fatalf("got %s", abbrev(g))
+		t.Fatalf("got %s", testutil.Abbrev(g, 20))
 	}
 	if !got[0].Received.Equal(time.Unix(1735689600, 25e7)) || !got[3].Received.Equal(time.Unix(1, 0)) {
 		t.Errorf("received %v, %v", got[0].Received, got[3].Received)

@@ -21,62 +21,19 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
 )
 
 // timeout bounds every wait of the tests; it is only reached on failure.
 const timeout = 20 * time.Second
 
-// stepPoller is a Poller driven by the test. Wait first announces on parked
-// that the follower is idle, then blocks until the test sends on wake.
-type stepPoller struct {
-	parked chan struct{}
-	wake   chan struct{}
-	waits  atomic.Int64
-}
-
-func newStepPoller() *stepPoller {
-	return &stepPoller{parked: make(chan struct{}), wake: make(chan struct{})}
-}
-
-func (p *stepPoller) Wait(ctx context.Context) error {
-	p.waits.Add(1)
-	select {
-	case p.parked <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case <-p.wake:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // harness runs a Follower with a stepPoller and records what it emits.
 type harness struct {
 	t    *testing.T
 	f    *Follower
-	p    *stepPoller
-	logs *syncBuffer
+	p    *testutil.StepPoller
+	logs *testutil.SyncBuffer
 
 	mu    sync.Mutex
 	lines []string
@@ -91,7 +48,7 @@ type harness struct {
 // Wait: the initial open and read are complete.
 func start(t *testing.T, cfg Config, setup ...func(*Follower)) *harness {
 	t.Helper()
-	h := &harness{t: t, p: newStepPoller(), logs: &syncBuffer{}, done: make(chan error, 1)}
+	h := &harness{t: t, p: testutil.NewStepPoller(), logs: &testutil.SyncBuffer{}, done: make(chan error, 1)}
 	cfg.Poller = h.p
 	cfg.Logger = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.f = New(cfg)
@@ -142,7 +99,7 @@ func (h *harness) stop() {
 func (h *harness) parked() {
 	h.t.Helper()
 	select {
-	case <-h.p.parked:
+	case <-h.p.Parked():
 	case err := <-h.done:
 		h.result = &err
 		h.t.Fatalf("Run returned early: %v", err)
@@ -156,7 +113,7 @@ func (h *harness) parked() {
 func (h *harness) step() {
 	h.t.Helper()
 	select {
-	case h.p.wake <- struct{}{}:
+	case h.p.Wake() <- struct{}{}:
 	case <-time.After(timeout):
 		h.t.Fatal("follower is not waiting")
 	}
@@ -177,23 +134,8 @@ func (h *harness) expect(want ...string) {
 	h.t.Helper()
 	got := h.take()
 	if !slices.Equal(got, want) {
-		h.t.Fatalf("emitted lines:\n got %d: %s\nwant %d: %s", len(got), abbrev(got), len(want), abbrev(want))
+		h.t.Fatalf("emitted lines:\n got %d: %s\nwant %d: %s", len(got), testutil.Abbrev(got, 40), len(want), testutil.Abbrev(want, 40))
 	}
-}
-
-func abbrev(l []string) string {
-	var b strings.Builder
-	for i, s := range l {
-		if i == 40 {
-			fmt.Fprintf(&b, " ... (%d more)", len(l)-i)
-			break
-		}
-		if len(s) > 40 {
-			s = fmt.Sprintf("%s...(%d bytes)", s[:20], len(s))
-		}
-		fmt.Fprintf(&b, "%q ", s)
-	}
-	return b.String()
 }
 
 func (h *harness) stats() Stats { return h.f.Stats() }
@@ -213,20 +155,6 @@ func text(lines []string) string {
 		return ""
 	}
 	return strings.Join(lines, "\n") + "\n"
-}
-
-func appendFile(t *testing.T, path, s string) {
-	t.Helper()
-	w, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.WriteString(w, s); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func must(t *testing.T, err error) {
@@ -254,13 +182,13 @@ func logPath(t *testing.T) string {
 // 1. Default start: at the end of the existing file.
 func TestStartsAtEnd(t *testing.T) {
 	path := logPath(t)
-	appendFile(t, path, "old-1\nold-2\n")
+	testutil.AppendFile(t, path, "old-1\nold-2\n")
 	h := start(t, Config{Path: path})
 	h.expect()
 	if s := h.stats(); !s.Open || s.Offset != 12 || s.Opens != 1 {
 		t.Fatalf("stats after start: %+v", s)
 	}
-	appendFile(t, path, text(seq(1, 3)))
+	testutil.AppendFile(t, path, text(seq(1, 3)))
 	h.step()
 	h.expect(seq(1, 3)...)
 	h.step()
@@ -274,18 +202,18 @@ func TestStartsAtEnd(t *testing.T) {
 // emitted whole once finished, not as a fragment.
 func TestStartsAtEndUnfinishedLine(t *testing.T) {
 	path := logPath(t)
-	appendFile(t, path, "old-1\npart")
+	testutil.AppendFile(t, path, "old-1\npart")
 	h := start(t, Config{Path: path})
 	h.expect()
-	appendFile(t, path, "ial\nnext\n")
+	testutil.AppendFile(t, path, "ial\nnext\n")
 	h.step()
 	h.expect("partial", "next")
 
 	// A file that is one unfinished line.
 	path2 := filepath.Join(t.TempDir(), "other.log")
-	appendFile(t, path2, "no newline yet")
+	testutil.AppendFile(t, path2, "no newline yet")
 	h2 := start(t, Config{Path: path2})
-	appendFile(t, path2, "!\n")
+	testutil.AppendFile(t, path2, "!\n")
 	h2.step()
 	h2.expect("no newline yet!")
 }
@@ -293,10 +221,10 @@ func TestStartsAtEndUnfinishedLine(t *testing.T) {
 // 2. FromBeginning reads the whole file.
 func TestFromBeginning(t *testing.T) {
 	path := logPath(t)
-	appendFile(t, path, text(seq(1, 1000)))
+	testutil.AppendFile(t, path, text(seq(1, 1000)))
 	h := start(t, Config{Path: path, FromBeginning: true})
 	h.expect(seq(1, 1000)...)
-	appendFile(t, path, text(seq(1001, 1002)))
+	testutil.AppendFile(t, path, text(seq(1001, 1002)))
 	h.step()
 	h.expect(seq(1001, 1002)...)
 }
@@ -310,7 +238,7 @@ func TestFileCreatedLater(t *testing.T) {
 	}
 	h.step()
 	h.expect()
-	appendFile(t, path, text(seq(1, 5)))
+	testutil.AppendFile(t, path, text(seq(1, 5)))
 	h.step()
 	h.expect(seq(1, 5)...)
 	if s := h.stats(); !s.Open || s.Opens != 1 || s.Errors != 0 {
@@ -324,20 +252,20 @@ func TestFileCreatedLater(t *testing.T) {
 // 4. A partial last line is held until its newline arrives.
 func TestPartialLineHeld(t *testing.T) {
 	path := logPath(t)
-	appendFile(t, path, "")
+	testutil.AppendFile(t, path, "")
 	h := start(t, Config{Path: path})
-	appendFile(t, path, "abc")
+	testutil.AppendFile(t, path, "abc")
 	h.step()
 	h.expect()
 	h.step()
 	h.expect()
-	appendFile(t, path, "def\n")
+	testutil.AppendFile(t, path, "def\n")
 	h.step()
 	h.expect("abcdef")
-	appendFile(t, path, "g\nh")
+	testutil.AppendFile(t, path, "g\nh")
 	h.step()
 	h.expect("g")
-	appendFile(t, path, "\n")
+	testutil.AppendFile(t, path, "\n")
 	h.step()
 	h.expect("h")
 }
@@ -345,7 +273,7 @@ func TestPartialLineHeld(t *testing.T) {
 // 5. CRLF: one trailing "\r" is stripped, nothing else.
 func TestCRLF(t *testing.T) {
 	path := logPath(t)
-	appendFile(t, path, "a\r\nb\r\n\r\n\nx\ry\r\nc\r\r\n")
+	testutil.AppendFile(t, path, "a\r\nb\r\n\r\n\nx\ry\r\nc\r\r\n")
 	h := start(t, Config{Path: path, FromBeginning: true})
 	h.expect("a", "b", "", "", "x\ry", "c\r")
 }
@@ -354,45 +282,45 @@ func TestCRLF(t *testing.T) {
 // pieces.
 func TestLongLine(t *testing.T) {
 	path := logPath(t)
-	appendFile(t, path, "")
+	testutil.AppendFile(t, path, "")
 	h := start(t, Config{Path: path})
 	long := strings.Repeat("0123456789abcdef", 5<<20/16) // 5 MiB
-	appendFile(t, path, long[:3<<20])
+	testutil.AppendFile(t, path, long[:3<<20])
 	h.step()
 	h.expect()
-	appendFile(t, path, long[3<<20:]+"\nafter\n")
+	testutil.AppendFile(t, path, long[3<<20:]+"\nafter\n")
 	h.step()
 	got := h.take()
 	if len(got) != 2 || got[0] != long || got[1] != "after" {
-		t.Fatalf("got %s", abbrev(got))
+		t.Fatalf("got %s", testutil.Abbrev(got, 40))
 	}
 	// Whole in one go, followed by normal lines.
-	appendFile(t, path, long+"\n"+text(seq(1, 3)))
+	testutil.AppendFile(t, path, long+"\n"+text(seq(1, 3)))
 	h.step()
 	got = h.take()
 	if len(got) != 4 || got[0] != long || !slices.Equal(got[1:], seq(1, 3)) {
-		t.Fatalf("got %s", abbrev(got))
+		t.Fatalf("got %s", testutil.Abbrev(got, 40))
 	}
 }
 
 // 7. Rename rotation with unread lines in the old file.
 func TestRenameRotation(t *testing.T) {
 	path := logPath(t)
-	appendFile(t, path, "")
+	testutil.AppendFile(t, path, "")
 	h := start(t, Config{Path: path})
-	appendFile(t, path, text(seq(1, 500))+"unfinished")
+	testutil.AppendFile(t, path, text(seq(1, 500))+"unfinished")
 	must(t, os.Rename(path, path+".1"))
-	appendFile(t, path, text(seq(501, 1000)))
+	testutil.AppendFile(t, path, text(seq(501, 1000)))
 	h.step()
 	want := append(seq(1, 500), "unfinished")
 	h.expect(append(want, seq(501, 1000)...)...)
 	if s := h.stats(); s.Rotations != 1 || s.Opens != 2 || s.Lines != 1001 || !s.Open {
 		t.Fatalf("stats: %+v", s)
 	}
-	appendFile(t, path, text(seq(1001, 1001)))
+	testutil.AppendFile(t, path, text(seq(1001, 1001)))
 	h.step()
 	h.expect("line-1001")
-	appendFile(t, path+".1", "written to the rotated file after the switch\n")
+	testutil.AppendFile(t, path+".1", "written to the rotated file after the switch\n")
 	h.step()
 	h.expect()
 }
@@ -455,7 +383,7 @@ func TestRenamedAwayThenCreated(t *testing.T) {
 	if s := h.stats(); !s.Open {
 		t.Fatalf("stats: %+v", s)
 	}
-	appendFile(t, path, text(seq(5, 6)))
+	testutil.AppendFile(t, path, text(seq(5, 6)))
 	h.step()
 	h.expect(append([]string{"part"}, seq(5, 6)...)...)
 	if n := countLines(h.logs.String(), "removed or renamed"); n != 1 {
@@ -528,16 +456,16 @@ func TestCopyTruncate(t *testing.T) {
 func TestDeleteRecreate(t *testing.T) {
 	path := logPath(t)
 	h := start(t, Config{Path: path})
-	appendFile(t, path, text(seq(1, 3)))
+	testutil.AppendFile(t, path, text(seq(1, 3)))
 	h.step()
 	h.expect(seq(1, 3)...)
-	appendFile(t, path, text(seq(4, 4)))
+	testutil.AppendFile(t, path, text(seq(4, 4)))
 	must(t, os.Remove(path))
 	h.step()
 	h.expect("line-4")
 	h.step()
 	h.expect()
-	appendFile(t, path, text(seq(5, 6)))
+	testutil.AppendFile(t, path, text(seq(5, 6)))
 	h.step()
 	h.expect(seq(5, 6)...)
 	if s := h.stats(); s.Rotations != 1 || s.Opens != 2 || !s.Open || s.Errors != 0 {
@@ -551,7 +479,7 @@ func TestPermissionDeniedChmod(t *testing.T) {
 		t.Skip("running as root: chmod does not deny access (TestPermissionDeniedInjected covers the logic)")
 	}
 	path := logPath(t)
-	appendFile(t, path, text(seq(1, 2)))
+	testutil.AppendFile(t, path, text(seq(1, 2)))
 	must(t, os.Chmod(path, 0))
 	h := start(t, Config{Path: path, FromBeginning: true})
 	for range 3 {
@@ -618,7 +546,7 @@ func (ff *faultyFile) Read(p []byte) (int, error) {
 // once per episode, retried at each poll, recovered from.
 func TestPermissionDeniedInjected(t *testing.T) {
 	path := logPath(t)
-	appendFile(t, path, text(seq(1, 2)))
+	testutil.AppendFile(t, path, text(seq(1, 2)))
 	fl := &faults{}
 	fl.denyOpen.Store(true)
 	h := start(t, Config{Path: path, FromBeginning: true}, fl.install)
@@ -646,7 +574,7 @@ func TestPermissionDeniedInjected(t *testing.T) {
 
 	// Read errors.
 	fl.denyRead.Store(true)
-	appendFile(t, path, text(seq(3, 4)))
+	testutil.AppendFile(t, path, text(seq(3, 4)))
 	h.step()
 	h.step()
 	h.expect()
@@ -662,7 +590,7 @@ func TestPermissionDeniedInjected(t *testing.T) {
 
 	// Stat errors: the open file is still read.
 	fl.denyStat.Store(true)
-	appendFile(t, path, text(seq(5, 5)))
+	testutil.AppendFile(t, path, text(seq(5, 5)))
 	h.step()
 	h.expect("line-5")
 	h.step()
@@ -675,12 +603,12 @@ func TestPermissionDeniedInjected(t *testing.T) {
 	// The new file after a rotation cannot be opened: the old one stays
 	// open and drained; the new one is read once it can be opened.
 	fl.denyOpen.Store(true)
-	appendFile(t, path, text(seq(6, 6))+"unfinished")
+	testutil.AppendFile(t, path, text(seq(6, 6))+"unfinished")
 	must(t, os.Rename(path, path+".1"))
-	appendFile(t, path, text(seq(8, 9)))
+	testutil.AppendFile(t, path, text(seq(8, 9)))
 	h.step()
 	h.expect("line-6")
-	appendFile(t, path+".1", "!\n"+text(seq(7, 7)))
+	testutil.AppendFile(t, path+".1", "!\n"+text(seq(7, 7)))
 	h.step()
 	h.expect("unfinished!", "line-7")
 	if s := h.stats(); s.Errors != 4 || !s.Open || s.Rotations != 0 {
@@ -701,16 +629,16 @@ func TestPermissionDeniedInjected(t *testing.T) {
 // nothing at all between polls.
 func TestIdleNoBusyLoop(t *testing.T) {
 	path := logPath(t)
-	appendFile(t, path, text(seq(1, 3)))
+	testutil.AppendFile(t, path, text(seq(1, 3)))
 	fl := &faults{}
 	h := start(t, Config{Path: path}, fl.install)
 	reads, stats := fl.reads.Load(), fl.stats.Load()
 	for range 1000 {
 		runtime.Gosched() // let a spinning follower spin
 	}
-	if fl.reads.Load() != reads || fl.stats.Load() != stats || h.p.waits.Load() != 1 {
+	if fl.reads.Load() != reads || fl.stats.Load() != stats || h.p.Waits() != 1 {
 		t.Fatalf("follower worked while not woken: reads %d→%d, stats %d→%d, waits %d",
-			reads, fl.reads.Load(), stats, fl.stats.Load(), h.p.waits.Load())
+			reads, fl.reads.Load(), stats, fl.stats.Load(), h.p.Waits())
 	}
 	const polls = 50
 	for range polls {
@@ -723,7 +651,7 @@ func TestIdleNoBusyLoop(t *testing.T) {
 	if d := fl.stats.Load() - stats; d != polls {
 		t.Errorf("%d stats for %d idle polls", d, polls)
 	}
-	if w := h.p.waits.Load(); w != polls+1 {
+	if w := h.p.Waits(); w != polls+1 {
 		t.Errorf("%d waits for %d polls", w, polls)
 	}
 	if fl.opens.Load() != 1 {
@@ -734,14 +662,14 @@ func TestIdleNoBusyLoop(t *testing.T) {
 // A burst of 100,000 lines appended at once.
 func TestBurst(t *testing.T) {
 	path := logPath(t)
-	appendFile(t, path, "")
+	testutil.AppendFile(t, path, "")
 	h := start(t, Config{Path: path})
 	const n = 100_000
 	var b strings.Builder
 	for i := range n {
 		fmt.Fprintf(&b, "2024-01-01T00:00:00.000Z\tINFO\tpiecestore\tuploaded\t{\"Piece ID\": \"%d\"}\n", i)
 	}
-	appendFile(t, path, b.String())
+	testutil.AppendFile(t, path, b.String())
 	h.step()
 	got := h.take()
 	if len(got) != n {
@@ -762,7 +690,7 @@ func TestRandomChunksAndRotations(t *testing.T) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 42))
 			path := logPath(t)
-			appendFile(t, path, "")
+			testutil.AppendFile(t, path, "")
 			h := start(t, Config{Path: path})
 			var want []string
 			var cur strings.Builder // content of the current file
@@ -793,7 +721,7 @@ func TestRandomChunksAndRotations(t *testing.T) {
 			rotations := 0
 			for len(data) > 0 {
 				n := min(len(data), 1+rng.IntN(20_000))
-				appendFile(t, path, data[:n])
+				testutil.AppendFile(t, path, data[:n])
 				cur.WriteString(data[:n])
 				data = data[n:]
 				switch rng.IntN(10) {
@@ -803,7 +731,7 @@ func TestRandomChunksAndRotations(t *testing.T) {
 					must(t, os.Rename(path, fmt.Sprintf("%s.%d", path, rotations)))
 					rotations++
 					finish()
-					appendFile(t, path, "")
+					testutil.AppendFile(t, path, "")
 					// A rotated file is only seen if the follower opened
 					// it before the next rotation: poll.
 					h.step()
@@ -822,9 +750,9 @@ func TestRandomChunksAndRotations(t *testing.T) {
 // emit's error ends Run and is returned as is.
 func TestEmitError(t *testing.T) {
 	path := logPath(t)
-	appendFile(t, path, text(seq(1, 3)))
+	testutil.AppendFile(t, path, text(seq(1, 3)))
 	boom := errors.New("boom")
-	f := New(Config{Path: path, FromBeginning: true, Poller: newStepPoller()})
+	f := New(Config{Path: path, FromBeginning: true, Poller: testutil.NewStepPoller()})
 	var got []string
 	err := f.Run(context.Background(), func(line []byte) error {
 		got = append(got, string(line))
@@ -844,10 +772,10 @@ func TestEmitError(t *testing.T) {
 // Cancellation ends Run with nil; a failing Poller ends it with its error.
 func TestCancelAndPollerError(t *testing.T) {
 	path := logPath(t)
-	appendFile(t, path, text(seq(1, 3)))
+	testutil.AppendFile(t, path, text(seq(1, 3)))
 	ctx, cancel := context.WithCancel(context.Background())
 	var n int
-	f := New(Config{Path: path, FromBeginning: true, Poller: newStepPoller()})
+	f := New(Config{Path: path, FromBeginning: true, Poller: testutil.NewStepPoller()})
 	err := f.Run(ctx, func([]byte) error {
 		n++
 		cancel() // stops at this line boundary
@@ -901,10 +829,10 @@ func TestWatchPoller(t *testing.T) {
 		t.Skip("fsnotify unavailable here")
 	}
 	c := waitResult(p, ctx)
-	appendFile(t, path, "created\n")
+	testutil.AppendFile(t, path, "created\n")
 	expectWake(t, c, "create")
 	c = waitResult(p, ctx)
-	appendFile(t, path, "written\n")
+	testutil.AppendFile(t, path, "written\n")
 	expectWake(t, c, "write")
 	c = waitResult(p, ctx)
 	must(t, os.Rename(path, path+".1"))
@@ -945,7 +873,7 @@ func TestWatchPoller(t *testing.T) {
 // wake it (the ticker interval is an hour).
 func TestFollowerWithWatchPoller(t *testing.T) {
 	path := logPath(t)
-	appendFile(t, path, "")
+	testutil.AppendFile(t, path, "")
 	lines := make(chan string, 100)
 	f := New(Config{Path: path, FromBeginning: true, PollInterval: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -975,12 +903,12 @@ func TestFollowerWithWatchPoller(t *testing.T) {
 			}
 		}
 	}
-	appendFile(t, path, text(seq(1, 3)))
+	testutil.AppendFile(t, path, text(seq(1, 3)))
 	expectLines(seq(1, 3)...)
 	must(t, os.Rename(path, path+".1"))
-	appendFile(t, path, text(seq(4, 5)))
+	testutil.AppendFile(t, path, text(seq(4, 5)))
 	expectLines(seq(4, 5)...)
-	appendFile(t, path, text(seq(6, 6)))
+	testutil.AppendFile(t, path, text(seq(6, 6)))
 	expectLines("line-6")
 }
 

@@ -6,6 +6,9 @@ package testutil
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -112,4 +115,43 @@ func (s *SyncBuffer) Count(substr string) int {
 		}
 	}
 	return n
+}
+
+// Parked receives once each time the follower becomes idle in Wait; for
+// harnesses that also watch other channels (WaitParked does the simple case).
+func (p *StepPoller) Parked() <-chan struct{} { return p.parked }
+
+// Wake lets a follower waiting in Wait go on; for harnesses (Step does the
+// simple case).
+func (p *StepPoller) Wake() chan<- struct{} { return p.wake }
+
+// AppendFile appends s to the file at path, creating it if needed.
+func AppendFile(t testing.TB, path, s string) {
+	t.Helper()
+	w, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(w, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Abbrev renders up to max lines for a failure message, long ones cut.
+func Abbrev(l []string, max int) string {
+	var b strings.Builder
+	for i, s := range l {
+		if i == max {
+			fmt.Fprintf(&b, " ... (%d more)", len(l)-i)
+			break
+		}
+		if len(s) > 40 {
+			s = fmt.Sprintf("%s...(%d bytes)", s[:20], len(s))
+		}
+		fmt.Fprintf(&b, "%q ", s)
+	}
+	return b.String()
 }
