@@ -116,14 +116,17 @@ func WriteText(w io.Writer, s *Summary) error {
 	p("Successful:\t%d\n", a.Success)
 	p("Success rate:\t%s\n", rate(a.Success, a.Total()))
 
-	block := func(title string, c Counts) {
-		section(title)
+	outcomes := func(c Counts) {
 		p("Failed:\t%d\n", c.Failed)
 		p("Fail rate:\t%s\n", rate(c.Failed, c.Total()))
 		p("Canceled:\t%d\n", c.Canceled)
 		p("Cancel rate:\t%s\n", rate(c.Canceled, c.Total()))
 		p("Successful:\t%d\n", c.Success)
 		p("Success rate:\t%s\n", rate(c.Success, c.Total()))
+	}
+	block := func(title string, c Counts) {
+		section(title)
+		outcomes(c)
 	}
 	block("DOWNLOAD", s.Transfers[parser.GET])
 
@@ -132,12 +135,7 @@ func WriteText(w io.Writer, s *Summary) error {
 	p("Rejected:\t%d\n", s.UploadsRejected)
 	p("Acceptance rate:\t%s\n", rate(up.Total(), up.Total()+s.UploadsRejected))
 	p("---------- accepted ----------\n")
-	p("Failed:\t%d\n", up.Failed)
-	p("Fail rate:\t%s\n", rate(up.Failed, up.Total()))
-	p("Canceled:\t%d\n", up.Canceled)
-	p("Cancel rate:\t%s\n", rate(up.Canceled, up.Total()))
-	p("Successful:\t%d\n", up.Success)
-	p("Success rate:\t%s\n", rate(up.Success, up.Total()))
+	outcomes(up)
 
 	block("REPAIR DOWNLOAD", s.Transfers[parser.GETRepair])
 	block("REPAIR UPLOAD", s.Transfers[parser.PUTRepair])
