@@ -89,8 +89,8 @@ func TestGolden(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ name, log string }{
 		{"fixture", "../report/testdata/fixture.log"},
-		{"seed-sample", "../../shared/testdata/logs/seed-sample.log"},
-		{"real-lines", "../../shared/testdata/logs/real-lines.txt"},
+		{"seed-sample", "../testdata/logs/seed-sample.log"},
+		{"real-lines", "../testdata/logs/real-lines.txt"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -109,7 +109,7 @@ func TestGolden(t *testing.T) {
 // The counters equal the report's counts on the same lines.
 func TestCountersEqualReport(t *testing.T) {
 	t.Parallel()
-	for _, path := range []string{"../report/testdata/fixture.log", "../../shared/testdata/logs/seed-sample.log", "../../shared/testdata/logs/real-lines.txt"} {
+	for _, path := range []string{"../report/testdata/fixture.log", "../testdata/logs/seed-sample.log", "../testdata/logs/real-lines.txt"} {
 		reg := prometheus.NewRegistry()
 		m := exporter.NewLogMetrics(reg)
 		data := feed(t, m.ForNode("n", exporter.NodeOptions{}), path)

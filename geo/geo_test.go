@@ -15,10 +15,9 @@ import (
 	"testing"
 )
 
-// MaxMind's test databases live in shared/ beside the repository; from
-// this package directory that is ../../shared/testdata/geoip/. They are
-// read in place (or copied into t.TempDir()), never copied into the repo.
-const testdataDir = "../../shared/testdata/geoip"
+// MaxMind's test databases (Apache-2.0/MIT, see ../testdata/README.md) are
+// read in place or copied into t.TempDir().
+const testdataDir = "../testdata/geoip"
 
 var testDBs = []string{
 	"GeoIP2-City-Test.mmdb",
@@ -31,7 +30,7 @@ func testDB(t testing.TB, name string) string {
 	t.Helper()
 	p := filepath.Join(testdataDir, name)
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("MaxMind test database missing (expected shared/testdata/geoip beside the repository): %v", err)
+		t.Fatalf("MaxMind test database missing (expected testdata/geoip at the repository's root): %v", err)
 	}
 	return p
 }

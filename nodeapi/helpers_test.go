@@ -16,9 +16,9 @@ import (
 	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
 )
 
-// fixtures is the shared test data, read in place (STORJ-FORMATS.md
-// appendix A).
-const fixtures = "../../shared/testdata/nodeapi"
+// fixtures are the composed node API responses of ../testdata/nodeapi
+// (shapes in docs/node-api.md).
+const fixtures = "../testdata/nodeapi"
 
 // Satellite IDs of the fixtures.
 const (

@@ -399,10 +399,11 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-// sharedLines reads the published lines of ../shared, without comments.
-func sharedLines(t testing.TB, name string) []string {
+// publishedLines reads a log fixture of ../testdata/logs, without its
+// `# source:` comment lines.
+func publishedLines(t testing.TB, name string) []string {
 	t.Helper()
-	f, err := os.Open("../../shared/testdata/logs/" + name)
+	f, err := os.Open("../testdata/logs/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,7 +423,7 @@ func sharedLines(t testing.TB, name string) []string {
 // their expected reading.
 func TestRealLines(t *testing.T) {
 	t.Parallel()
-	lines := sharedLines(t, "real-lines.txt")
+	lines := publishedLines(t, "real-lines.txt")
 	if len(lines) < 80 {
 		t.Fatalf("only %d lines", len(lines))
 	}
@@ -486,7 +487,7 @@ func TestSeedSample(t *testing.T) {
 	t.Parallel()
 	kinds := map[parser.Kind]int{}
 	unparsed := 0
-	for _, l := range sharedLines(t, "seed-sample.log") {
+	for _, l := range publishedLines(t, "seed-sample.log") {
 		ev, err := parser.Parse([]byte(l))
 		if err != nil {
 			unparsed++

@@ -31,7 +31,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-const testGeoDB = "../../../shared/testdata/geoip/GeoLite2-Country-Test.mmdb"
+const testGeoDB = "../../testdata/geoip/GeoLite2-Country-Test.mmdb"
 
 type served struct {
 	url    string
@@ -143,11 +143,11 @@ func copyFile(t *testing.T, from, to string) {
 // volatile are the series that change from run to run.
 var volatile = regexp.MustCompile(`^(go_|process_|storj_exporter_build_info|promhttp_|storj_nodeapi_request_duration_seconds|storj_nodeapi_last_success_timestamp_seconds)`)
 
-// fakeNode serves the shared API fixtures of one node version, as the
+// fakeNode serves the API fixtures (testdata/nodeapi) of one node version, as the
 // node's API on :14002 would.
 func fakeNode(t *testing.T, version string) *httptest.Server {
 	t.Helper()
-	dir := filepath.Join("../../../shared/testdata/nodeapi", version)
+	dir := filepath.Join("../../testdata/nodeapi", version)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var file string
 		switch p := r.URL.Path; {
@@ -553,7 +553,7 @@ func TestServeSink(t *testing.T) {
 	db := filepath.Join(dir, "sink.db")
 	api := fakeNode(t, "v1.162")
 	seed := filepath.Join(dir, "seed.log")
-	copyFile(t, "../../../shared/testdata/logs/seed-sample.log", seed)
+	copyFile(t, "../../testdata/logs/seed-sample.log", seed)
 	s := startServe(t, nil, "--node", "N:"+log+":"+api.URL, "--node", "S:"+seed, "--from-beginning", "--db", db, "--db.retention", "0")
 	s.waitFor(t, `storj_log_lines_total{node="N"}`, 38)
 	s.waitFor(t, `storj_log_lines_total{node="S"}`, 181) // its last line has no newline yet
