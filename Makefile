@@ -1,9 +1,21 @@
-# The CI contract: .ci/run calls `make test` on a fresh machine.
+# `make test` is the README's test command and what CI (.ci/run) runs: on a
+# fresh clone it needs only Go, git and make.
 GO ?= go
 
-.PHONY: test fmt vet unit checkmetrics checkrules checkcompose build bench fuzz
+# Prometheus, promtool, Alertmanager and amtool for the tests, built from the
+# Go modules pinned in tools/ (the versions the compose stack runs) into the
+# git-ignored bin/. The first build takes several minutes; later runs reuse
+# bin/ until a tools/*/go.mod changes.
+PROM_TOOLS := bin/prometheus bin/promtool
+AM_TOOLS := bin/alertmanager bin/amtool
+# version strings for `promtool --version` etc., read from the pins
+PROM_VERSION = $(shell sed -n 's/^[[:space:]]*github.com\/prometheus\/prometheus v0\.3\([0-9][0-9]\)\.\([0-9]*\).*/3.\1.\2/p' tools/prom/go.mod | sed 's/\.0\([0-9]\)\./.\1./')
+AM_VERSION = $(shell sed -n 's/^[[:space:]]*github.com\/prometheus\/alertmanager v\([^ ]*\).*/\1/p' tools/alertmanager/go.mod)
+LDVERSION = -X github.com/prometheus/common/version.Version=
 
-test: fmt vet unit checkmetrics checkrules checkcompose
+.PHONY: test fmt vet unit tools run build bench fuzz clean-tools
+
+test: fmt vet tools unit
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -12,19 +24,31 @@ fmt:
 vet:
 	$(GO) vet ./...
 
+# every test, including the promtool/amtool checks of the rules, the golden
+# exposition and the dashboards' queries, and the end-to-end stack test
 unit:
 	$(GO) test -race -count=1 ./...
 
-checkmetrics:
-	promtool check metrics < cmd/storagenode-exporter/testdata/e2e.prom
+tools: $(PROM_TOOLS) $(AM_TOOLS)
 
-checkrules:
-	promtool check rules alerts/*.rules.yml
-	promtool test rules alerts/*_test.yml
-	amtool check-config alerts/alertmanager.yml
+$(PROM_TOOLS) &: tools/prom/go.mod tools/prom/go.sum
+	@echo ">> building prometheus and promtool $(PROM_VERSION) from tools/prom (first time: several minutes)"
+	cd tools/prom && $(GO) build -ldflags "$(LDVERSION)$(PROM_VERSION)" -o ../../bin/ \
+		github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool
+	@touch $(PROM_TOOLS)
 
-checkcompose:
-	docker-compose -f docker-compose.yml config -q
+$(AM_TOOLS) &: tools/alertmanager/go.mod tools/alertmanager/go.sum
+	@echo ">> building alertmanager and amtool $(AM_VERSION) from tools/alertmanager (first time: a few minutes)"
+	cd tools/alertmanager && $(GO) build -ldflags "$(LDVERSION)$(AM_VERSION)" -o ../../bin/ \
+		github.com/prometheus/alertmanager/cmd/alertmanager github.com/prometheus/alertmanager/cmd/amtool
+	@touch $(AM_TOOLS)
+
+clean-tools:
+	rm -f $(PROM_TOOLS) $(AM_TOOLS)
+
+# the exporter on its embedded sample node: http://127.0.0.1:29651/
+run:
+	$(GO) run ./cmd/storagenode-exporter --demo
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o storagenode-exporter ./cmd/storagenode-exporter

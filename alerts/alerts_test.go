@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
 )
 
 const (
@@ -29,20 +31,6 @@ const (
 // scrape lacks them, each with the reason. Each must be named in the README.
 var notInGolden = map[string]string{
 	"storj_transfer_duration_seconds": "filled only from DEBUG piecestore lines, which the e2e log lacks",
-}
-
-// tool returns the path of a command-line tool. A missing tool skips the
-// test, unless CI is set: there it must be installed.
-func tool(t *testing.T, name, debianPackage string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s not found; CI must install the Debian package %s", name, debianPackage)
-		}
-		t.Skipf("%s not found (Debian package %s)", name, debianPackage)
-	}
-	return path
 }
 
 // run runs a tool and fails the test with its output if it fails.
@@ -108,12 +96,12 @@ func loadRules(t *testing.T) []rule {
 }
 
 func TestPromtoolCheckRules(t *testing.T) {
-	promtool := tool(t, "promtool", "prometheus")
+	promtool := testutil.Tool(t, "promtool")
 	run(t, promtool, append([]string{"check", "rules"}, glob(t, rulesGlob)...)...)
 }
 
 func TestPromtoolTestRules(t *testing.T) {
-	promtool := tool(t, "promtool", "prometheus")
+	promtool := testutil.Tool(t, "promtool")
 	for _, f := range glob(t, testsGlob) {
 		t.Run(f, func(t *testing.T) {
 			t.Parallel()
@@ -125,7 +113,7 @@ func TestPromtoolTestRules(t *testing.T) {
 // TestAlertmanagerConfig checks the example as shipped, with every commented
 // example enabled, and its routing by severity.
 func TestAlertmanagerConfig(t *testing.T) {
-	amtool := tool(t, "amtool", "prometheus-alertmanager")
+	amtool := testutil.Tool(t, "amtool")
 	run(t, amtool, "check-config", amConfig)
 
 	b, err := os.ReadFile(amConfig)
@@ -188,7 +176,7 @@ func TestPrometheusConfig(t *testing.T) {
 		}
 	}
 
-	promtool := tool(t, "promtool", "prometheus")
+	promtool := testutil.Tool(t, "promtool")
 	dir, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)

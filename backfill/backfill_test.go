@@ -105,14 +105,7 @@ func freePort(t *testing.T) string {
 // serves them, and a query at the last sample equals report's count.
 func TestPromtoolRoundTrip(t *testing.T) {
 	t.Parallel()
-	promtool, err1 := exec.LookPath("promtool")
-	prom, err2 := exec.LookPath("prometheus")
-	if err1 != nil || err2 != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool and prometheus are needed (Debian package prometheus)")
-		}
-		t.Skip("promtool or prometheus not installed")
-	}
+	promtool, prom := testutil.Tool(t, "promtool"), testutil.Tool(t, "prometheus")
 	dir := t.TempDir()
 	out := filepath.Join(dir, "history.om")
 	start := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)

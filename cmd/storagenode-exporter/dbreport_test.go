@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
 )
 
 // ingest, then report --db: the sink answers with the counts report gives
@@ -59,10 +61,8 @@ func TestIngestReportDBAndOpenMetrics(t *testing.T) {
 	if !strings.Contains(string(data), `storj_transfers_total{action="PUT",node="Node-1",result="success",satellite="us1"}`) || !strings.HasSuffix(string(data), "# EOF\n") {
 		t.Errorf("openmetrics output:\n%.500s", data)
 	}
-	if promtool, err := exec.LookPath("promtool"); err == nil {
-		if o, err := exec.Command(promtool, "tsdb", "create-blocks-from", "openmetrics", om, filepath.Join(dir, "blocks")).CombinedOutput(); err != nil {
-			t.Errorf("promtool: %v\n%s", err, o)
-		}
+	if o, err := exec.Command(testutil.Tool(t, "promtool"), "tsdb", "create-blocks-from", "openmetrics", om, filepath.Join(dir, "blocks")).CombinedOutput(); err != nil {
+		t.Errorf("promtool: %v\n%s", err, o)
 	}
 	if code, _, errs := runCLI(t, "", "report", "--db", db, fixture); code == 0 || !strings.Contains(errs, "not both") {
 		t.Errorf("files and --db: exit %d %s", code, errs)

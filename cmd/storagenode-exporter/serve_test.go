@@ -220,14 +220,7 @@ func TestServeGolden(t *testing.T) {
 	if d := cmp.Diff(string(want), got); d != "" {
 		t.Errorf("e2e.prom (-want +got):\n%s", d)
 	}
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool is not installed; .ci/run installs the prometheus package")
-		}
-		t.Skip("promtool not installed")
-	}
-	cmd := exec.Command(promtool, "check", "metrics")
+	cmd := exec.Command(testutil.Tool(t, "promtool"), "check", "metrics")
 	cmd.Stdin = bytes.NewReader(body)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)

@@ -22,22 +22,6 @@ import (
 	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
 )
 
-// findBinary returns the first of names on PATH; without one the test is
-// skipped, or fails in CI, where .ci/run installs them.
-func findBinary(t *testing.T, names ...string) string {
-	t.Helper()
-	for _, n := range names {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("none of %v is installed (.ci/run installs Debian's prometheus and prometheus-alertmanager)", names)
-	}
-	t.Skipf("none of %v is installed", names)
-	return ""
-}
-
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -105,8 +89,8 @@ func promQuery(prom, expr string) (promResult, error) {
 // and an alert from the fixtures arrives.
 func TestStack(t *testing.T) {
 	t.Parallel()
-	promBin := findBinary(t, "prometheus")
-	amBin := findBinary(t, "prometheus-alertmanager", "alertmanager")
+	promBin := testutil.Tool(t, "prometheus")
+	amBin := testutil.Tool(t, "alertmanager")
 	dir := t.TempDir()
 
 	log := filepath.Join(dir, "node.log")

@@ -1,14 +1,16 @@
 // Package testutil holds the helpers the tests of several packages share:
 // a Poller stepped by the test, a deadline-bounded condition wait, and a
-// buffer safe for concurrent writers. Nothing here sleeps for a fixed time.
+// buffer safe for concurrent writers, and the pinned tools of bin/. Nothing here sleeps for a fixed time.
 package testutil
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -154,4 +156,45 @@ func Abbrev(l []string, max int) string {
 		fmt.Fprintf(&b, "%q ", s)
 	}
 	return b.String()
+}
+
+// Tool returns the path of a pinned tool (prometheus, promtool, alertmanager,
+// amtool) in the repository's bin/, where `make tools` builds it from the Go
+// modules under tools/. Tools on PATH are not used: the tests run the versions
+// that the compose stack ships. Without the binary the test is skipped, or
+// fails when CI is set.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(root, "bin", name)
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is missing: `make tools` builds it (make test does so first)", path)
+		}
+		t.Skipf("%s is missing: run `make tools` (or `make test`)", path)
+	}
+	return path
+}
+
+// RepoRoot returns the repository's root: the nearest folder above the
+// working directory whose go.mod is this module's.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.HasPrefix(string(b), "module github.com/storagenode-exporter/storagenode-exporter\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("testutil: no go.mod of storagenode-exporter above the working directory")
+		}
+		dir = parent
+	}
 }

@@ -1,0 +1,257 @@
+package deploy_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// load reads ../docker-compose.yml as docker compose would, with env as the
+// only environment (no .env file, nothing from the test's own environment),
+// validated against the compose specification's schema.
+func load(t *testing.T, env map[string]string) *types.Project {
+	t.Helper()
+	var vars []string
+	for k, v := range env {
+		vars = append(vars, k+"="+v)
+	}
+	opts, err := cli.NewProjectOptions([]string{"../docker-compose.yml"},
+		cli.WithName("storagenode-exporter"),
+		cli.WithWorkingDirectory(".."),
+		cli.WithEnv(vars),
+		cli.WithDiscardEnvFile,
+		cli.WithResolvedPaths(true),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := opts.LoadProject(context.Background())
+	if err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	return p
+}
+
+// dotenv reads deploy/.env.example as compose reads a .env file.
+func dotenv(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(".env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(l, "=")
+		if !ok {
+			t.Fatalf(".env.example: not KEY=VALUE: %q", l)
+		}
+		env[k] = v
+	}
+	return env
+}
+
+func service(t *testing.T, p *types.Project, name string) types.ServiceConfig {
+	t.Helper()
+	s, err := p.GetService(name)
+	if err != nil {
+		t.Fatalf("service %s: %v", name, err)
+	}
+	return s
+}
+
+func TestComposeServices(t *testing.T) {
+	for _, env := range []map[string]string{nil, dotenv(t)} {
+		p := load(t, env)
+		names := p.ServiceNames()
+		slices.Sort(names)
+		if want := []string{"alertmanager", "exporter", "grafana", "prometheus"}; !slices.Equal(names, want) {
+			t.Errorf("services %v, want %v", names, want)
+		}
+		for _, want := range [][2]string{{"prometheus", "exporter"}, {"prometheus", "alertmanager"}, {"grafana", "prometheus"}} {
+			if _, ok := service(t, p, want[0]).DependsOn[want[1]]; !ok {
+				t.Errorf("%s does not depend on %s", want[0], want[1])
+			}
+		}
+		for _, s := range p.Services {
+			if s.Restart != "unless-stopped" {
+				t.Errorf("%s: restart %q, want unless-stopped", s.Name, s.Restart)
+			}
+		}
+	}
+}
+
+// Every port is published on 127.0.0.1 unless BIND_ADDRESS says otherwise.
+func TestComposePortsLoopbackByDefault(t *testing.T) {
+	want := map[string]uint32{"exporter": 29651, "prometheus": 9090, "alertmanager": 9093, "grafana": 3000}
+	for _, c := range []struct {
+		env  map[string]string
+		host string
+	}{
+		{nil, "127.0.0.1"},
+		{dotenv(t), "127.0.0.1"},
+		{map[string]string{"BIND_ADDRESS": "0.0.0.0"}, "0.0.0.0"},
+	} {
+		p := load(t, c.env)
+		for _, s := range p.Services {
+			if len(s.Ports) != 1 {
+				t.Errorf("%s publishes %d ports, want 1", s.Name, len(s.Ports))
+				continue
+			}
+			port := s.Ports[0]
+			if port.HostIP != c.host || port.Target != want[s.Name] || port.Published != fmt.Sprint(want[s.Name]) {
+				t.Errorf("BIND_ADDRESS=%q: %s publishes %s:%s -> %d, want %s:%d -> %d",
+					c.env["BIND_ADDRESS"], s.Name, port.HostIP, port.Published, port.Target, c.host, want[s.Name], want[s.Name])
+			}
+		}
+	}
+}
+
+// The exporter reads the node's log from a read-only mount, with flags that
+// serve knows, and listens where its published port points.
+func TestComposeExporter(t *testing.T) {
+	p := load(t, nil)
+	e := service(t, p, "exporter")
+	if len(e.Volumes) == 0 {
+		t.Fatal("exporter has no volumes")
+	}
+	var logs *types.ServiceVolumeConfig
+	for i, v := range e.Volumes {
+		if v.Target == "/logs" {
+			logs = &e.Volumes[i]
+		}
+	}
+	if logs == nil || !logs.ReadOnly || logs.Source != "/var/log/storagenode" {
+		t.Errorf("exporter's /logs mount: %+v, want /var/log/storagenode read-only", logs)
+	}
+	cmd := []string(e.Command)
+	if !slices.Contains(cmd, "--node=storagenode:/logs/node.log:http://host.docker.internal:14002") {
+		t.Errorf("exporter command %q lacks the default --node", cmd)
+	}
+	if !slices.Contains(cmd, "--web.listen-address=:29651") {
+		t.Errorf("exporter command %q does not listen on :29651", cmd)
+	}
+	env := dotenv(t)
+	e = service(t, load(t, env), "exporter")
+	wantNode := fmt.Sprintf("--node=%s:/logs/%s:%s", env["NODE_NAME"], env["NODE_LOG_FILE"], env["NODE_API_URL"])
+	if !slices.Contains([]string(e.Command), wantNode) {
+		t.Errorf("with .env.example the command is %q, want %s", e.Command, wantNode)
+	}
+	if e.User != env["EXPORTER_USER"] {
+		t.Errorf("user %q, want %q", e.User, env["EXPORTER_USER"])
+	}
+
+	// every flag is one that serve accepts
+	bin := filepath.Join(t.TempDir(), "storagenode-exporter")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/storagenode-exporter").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	help, err := exec.Command(bin, "serve", "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("serve --help: %v\n%s", err, help)
+	}
+	for _, arg := range cmd {
+		name, _, _ := strings.Cut(arg, "=")
+		if !strings.HasPrefix(name, "--") || !strings.Contains(string(help), name+"=") && !strings.Contains(string(help), name+" ") {
+			t.Errorf("exporter command argument %q is not a serve flag", arg)
+		}
+	}
+}
+
+// Bind mounts name files and folders of the repository that exist.
+func TestComposeMounts(t *testing.T) {
+	p := load(t, nil)
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mounts := 0
+	for _, s := range p.Services {
+		for _, v := range s.Volumes {
+			switch v.Type {
+			case types.VolumeTypeBind:
+				if !strings.HasPrefix(v.Source, root+string(filepath.Separator)) {
+					continue // the node's own folders
+				}
+				mounts++
+				if _, err := os.Stat(v.Source); err != nil {
+					t.Errorf("%s mounts %s: %v", s.Name, v.Source, err)
+				}
+				if !v.ReadOnly {
+					t.Errorf("%s mounts the repository's %s writable", s.Name, v.Source)
+				}
+			case types.VolumeTypeVolume:
+				if _, ok := p.Volumes[v.Source]; !ok {
+					t.Errorf("%s uses volume %q, which is not declared", s.Name, v.Source)
+				}
+			}
+		}
+	}
+	if mounts < 5 {
+		t.Errorf("%d repository mounts, want the Prometheus config, rules (twice), provisioning and dashboards", mounts)
+	}
+	// what Prometheus is told to read is what is mounted
+	prom := service(t, p, "prometheus")
+	if !slices.Contains([]string(prom.Command), "--config.file=/etc/prometheus/storagenode/prometheus.yml") {
+		t.Errorf("prometheus command %q", prom.Command)
+	}
+	if _, err := os.Stat(filepath.Join(root, "deploy/prometheus/prometheus.yml")); err != nil {
+		t.Error(err)
+	}
+}
+
+// The stack that is tested is the stack that is shipped: the Prometheus and
+// Alertmanager images are the versions that tools/ pins for the tests.
+func TestComposeImagesMatchPinnedTools(t *testing.T) {
+	prom := pinned(t, "../tools/prom/go.mod", "github.com/prometheus/prometheus")
+	am := pinned(t, "../tools/alertmanager/go.mod", "github.com/prometheus/alertmanager")
+	// Prometheus 3.x is published as module versions v0.3MM.P
+	m := regexp.MustCompile(`^v0\.3(\d\d)\.(\d+)$`).FindStringSubmatch(prom)
+	if m == nil {
+		t.Fatalf("tools/prom pins prometheus %s, not a v0.3MM.P module version", prom)
+	}
+	promImage := fmt.Sprintf("prom/prometheus:v3.%d.%s", atoi(t, m[1]), m[2])
+	for _, env := range []map[string]string{nil, dotenv(t)} {
+		p := load(t, env)
+		if got := service(t, p, "prometheus").Image; got != promImage {
+			t.Errorf("prometheus image %s, but the tests run %s (tools/prom)", got, promImage)
+		}
+		if got, want := service(t, p, "alertmanager").Image, "prom/alertmanager:"+am; got != want {
+			t.Errorf("alertmanager image %s, but the tests run %s (tools/alertmanager)", got, want)
+		}
+	}
+}
+
+func pinned(t *testing.T, gomod, module string) string {
+	t.Helper()
+	b, err := os.ReadFile(gomod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(module) + ` (v\S+)`).FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("%s does not require %s", gomod, module)
+	}
+	return string(m[1])
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	var n int
+	if _, err := fmt.Sscan(s, &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

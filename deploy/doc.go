@@ -1,0 +1,5 @@
+// Package deploy holds no code: its tests check the deployment files
+// (docker-compose.yml at the repository's root and deploy/.env.example)
+// with the compose specification's own loader, so that the stack validates
+// without Docker installed.
+package deploy
