@@ -22,7 +22,7 @@ const DefaultTimeout = 30 * time.Second
 // daily rows) is a few tens of KiB.
 const MaxBodySize = 16 << 20
 
-// API paths (STORJ-FORMATS.md §5.3). They are used exactly: the node
+// API paths (docs/node-api.md §3). They are used exactly: the node
 // redirects other spellings and serves its HTML page for unknown paths.
 const (
 	pathSNO             = "/api/sno/"
@@ -99,7 +99,7 @@ func NewClient(baseURL string, timeout time.Duration, httpClient *http.Client) (
 	return &Client{base: u, timeout: timeout, http: httpClient}, nil
 }
 
-// SNO fetches the dashboard, GET /api/sno/ (§5.4).
+// SNO fetches the dashboard, GET /api/sno/ (docs/node-api.md §4).
 func (c *Client) SNO(ctx context.Context) (*Dashboard, error) {
 	var w wireDashboard
 	if err := c.get(ctx, pathSNO, &w); err != nil {
@@ -113,7 +113,7 @@ func (c *Client) SNO(ctx context.Context) (*Dashboard, error) {
 }
 
 // Satellites fetches the all-satellites summary, GET /api/sno/satellites
-// (§5.5).
+// (docs/node-api.md §5).
 func (c *Client) Satellites(ctx context.Context) (*SatellitesSummary, error) {
 	var w wireSatellitesSummary
 	if err := c.get(ctx, pathSatellites, &w); err != nil {
@@ -127,8 +127,8 @@ func (c *Client) Satellites(ctx context.Context) (*SatellitesSummary, error) {
 }
 
 // Satellite fetches one satellite's data, GET /api/sno/satellite/{id}
-// (§5.6). The node answers 400 for a malformed ID and 404 for a satellite it
-// does not trust; both come back as *APIError.
+// (docs/node-api.md §6). The node answers 400 for a malformed ID and 404 for
+// a satellite it does not trust; both come back as *APIError.
 func (c *Client) Satellite(ctx context.Context, id string) (*SatelliteDetail, error) {
 	path := pathSatellite + url.PathEscape(id)
 	if id == "" || strings.ContainsAny(id, "/?#") {
@@ -146,7 +146,8 @@ func (c *Client) Satellite(ctx context.Context, id string) (*SatelliteDetail, er
 }
 
 // EstimatedPayout fetches the node's payout estimate over all satellites,
-// GET /api/sno/estimated-payout (§5.7). This route is slow on big nodes.
+// GET /api/sno/estimated-payout (docs/node-api.md §7). This route is slow on
+// big nodes.
 func (c *Client) EstimatedPayout(ctx context.Context) (*EstimatedPayout, error) {
 	var w wireEstimatedPayout
 	if err := c.get(ctx, pathEstimatedPayout, &w); err != nil {

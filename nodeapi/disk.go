@@ -1,7 +1,7 @@
 package nodeapi
 
 // DiskSpace is the node's disk usage with one meaning for every node
-// version, in bytes (STORJ-FORMATS.md §5.4.3 and §5.12).
+// version, in bytes (docs/node-api.md §4.3 and §10.2).
 //
 //	                generation 1 (< v1.143,       generation 2 (≥ v1.143,
 //	                no "allocated" key)            "allocated" present)

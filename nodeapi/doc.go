@@ -1,5 +1,5 @@
 // Package nodeapi reads a Storj storage node's local HTTP API (the dashboard
-// backend on port 14002, STORJ-FORMATS.md §5) and turns it into Prometheus
+// backend on port 14002, docs/node-api.md) and turns it into Prometheus
 // gauges.
 //
 // The package has three parts:
@@ -23,9 +23,9 @@
 // satellite it lists return usable data; then storj_nodeapi_up is 1. When
 // a poll fails, the snapshot's data is dropped and the collector exports
 // only storj_nodeapi_up 0 and the time of the last success: no partial or
-// stale gauges (§5.12 rule 6). The same holds when the last success is
-// older than CollectorOptions.MaxAge (default 3 polling intervals), e.g.
-// because the poller stopped.
+// stale gauges (docs/node-api.md §10.1 rule 6). The same holds when the last
+// success is older than CollectorOptions.MaxAge (default 3 polling
+// intervals), e.g. because the poller stopped.
 //
 // The estimated payout is different: the route is slow (close to 30 s on
 // big nodes) and only feeds the payout gauges, so it is requested at most

@@ -14,7 +14,7 @@ type Endpoint string
 // The endpoints. The poller does not call EndpointSatellites: everything the
 // collector exports from it is also in /api/sno/ or, keyed by satellite ID,
 // in /api/sno/satellite/{id}, whereas its audits[] carry no satellite ID
-// (§5.12).
+// (docs/node-api.md §10.1 rule 2).
 const (
 	EndpointSNO             Endpoint = "sno"
 	EndpointSatellites      Endpoint = "satellites"

@@ -8,10 +8,11 @@ import (
 )
 
 // Timestamps: a zero time.Time means "never" or "not sent". The node sends
-// "0001-01-01T00:00:00Z" for "never" (§5.2), which decodes to the zero time.
+// "0001-01-01T00:00:00Z" for "never" (docs/node-api.md §2), which decodes to
+// the zero time.
 // Process timestamps keep the node's offset.
 
-// Dashboard is the response of GET /api/sno/ (§5.4).
+// Dashboard is the response of GET /api/sno/ (docs/node-api.md §4).
 //
 // Required keys (a response without them is an error): nodeID, version,
 // upToDate, diskSpace.used, diskSpace.available, bandwidth.used. They exist
@@ -21,7 +22,8 @@ type Dashboard struct {
 	Wallet         string
 	WalletFeatures []string // nil when none, or before v1.26
 	// Satellites has one entry per satellite the node has a reputation
-	// record for and can resolve (§5.4.2). A JSON null is an empty list.
+	// record for and can resolve (docs/node-api.md §4.2). A JSON null is an
+	// empty list.
 	Satellites []SatelliteStatus
 	// RawDisk is diskSpace as sent; its meaning depends on the node
 	// version. Use Disk for figures with one meaning.
@@ -52,7 +54,8 @@ type SatelliteStatus struct {
 }
 
 // RawDiskSpace is the diskSpace object as sent. Optional keys are nil when
-// absent. Allocated is non-nil exactly for the v1.143+ generation (§5.4.3).
+// absent. Allocated is non-nil exactly for the v1.143+ generation
+// (docs/node-api.md §4.3).
 type RawDiskSpace struct {
 	Used        int64
 	Available   int64
@@ -68,7 +71,8 @@ type Bandwidth struct {
 	Available int64 // always 0 in current versions
 }
 
-// SatellitesSummary is the response of GET /api/sno/satellites (§5.5).
+// SatellitesSummary is the response of GET /api/sno/satellites
+// (docs/node-api.md §5).
 // Required keys: storageSummary, bandwidthSummary.
 type SatellitesSummary struct {
 	StorageDaily      []StorageDay
@@ -84,7 +88,8 @@ type SatellitesSummary struct {
 	Audits []Audits
 }
 
-// SatelliteDetail is the response of GET /api/sno/satellite/{id} (§5.6).
+// SatelliteDetail is the response of GET /api/sno/satellite/{id}
+// (docs/node-api.md §6).
 // Required keys: id (equal to the requested ID), storageSummary,
 // bandwidthSummary; and the three scores if audits is present.
 type SatelliteDetail struct {
@@ -116,7 +121,7 @@ type Audits struct {
 	SatelliteName   string // the satellite's address, "" if unknown
 }
 
-// AuditHistory is the online-check history of §5.6.3.
+// AuditHistory is the online-check history (docs/node-api.md §6.3).
 type AuditHistory struct {
 	Score   float64       `json:"score"`
 	Windows []AuditWindow `json:"windows"`
@@ -184,7 +189,8 @@ func SumTraffic(days []BandwidthDay) Traffic {
 	return t
 }
 
-// EstimatedPayout is the response of GET /api/sno/estimated-payout (§5.7).
+// EstimatedPayout is the response of GET /api/sno/estimated-payout
+// (docs/node-api.md §7).
 // Money is in US cents. Required keys: currentMonth and previousMonth, each
 // with egressBandwidthPayout, egressRepairAuditPayout, diskSpacePayout, held
 // and payout.

@@ -6,7 +6,7 @@ import (
 )
 
 // msgID names the messages that have a typed meaning. Events are identified
-// by (logger, exact message), never by substrings (STORJ-FORMATS.md §8.4).
+// by (logger, exact message), never by substrings (docs/log-formats.md §6.4).
 type msgID uint8
 
 const (

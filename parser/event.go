@@ -2,7 +2,7 @@
 //
 // Parse is a pure function: no I/O, no clock, no state, and the Event it
 // returns never aliases the input line. It reads every shape described in
-// STORJ-FORMATS.md §2 and §8: console encoding with 3, 4 or 5 TAB columns (or
+// docs/log-formats.md §2 and §6: console encoding with 3, 4 or 5 TAB columns (or
 // runs of spaces where a paste turned TABs into spaces, or rsyslog's #011),
 // JSON encoding (keys L, T, N, C, M), both timestamp layouts, both field-key
 // spellings (before and after the v1.146 snake_case rename), and the prefixes
@@ -10,8 +10,8 @@
 // journald, grep -r).
 //
 // The outcome rules of a transfer that need no context (rules 1-4 and 6-8 of
-// the parser issue) are applied by Parse. Rule 5, which needs the previous
-// lines, is applied by Tracker.
+// docs/log-formats.md §3.7) are applied by Parse. Rule 5, which needs the
+// previous lines, is applied by Tracker.
 package parser
 
 import (
@@ -67,7 +67,7 @@ func parseLevel(b []byte) Level {
 	return LevelNone
 }
 
-// Action is a piece action (STORJ-FORMATS.md §3.4).
+// Action is a piece action (docs/log-formats.md §3.4).
 type Action uint8
 
 // Actions. ActionNone means the line carried no action; ActionOther an
@@ -268,7 +268,7 @@ func (p Phase) String() string {
 	return ""
 }
 
-// Compaction holds a hashstore line (STORJ-FORMATS.md §4.1). Byte amounts
+// Compaction holds a hashstore line (docs/log-formats.md §4.1). Byte amounts
 // come from size strings and are approximate (±0.05 unit).
 type Compaction struct {
 	// Phase: Started for `beginning compaction`, Finished for `finished
@@ -288,7 +288,7 @@ type Compaction struct {
 	TrashFraction   float64
 }
 
-// Retain holds a garbage-collection line (STORJ-FORMATS.md §4.3).
+// Retain holds a garbage-collection line (docs/log-formats.md §4.3).
 type Retain struct {
 	Phase      Phase // Started: `Prepared to run a Retain request.`; Finished: `Moved pieces to trash during retain`
 	Deleted    int64
@@ -318,7 +318,7 @@ func (w WalkerName) String() string {
 	return ""
 }
 
-// Walker holds a filewalker line (STORJ-FORMATS.md §4.3-4.4).
+// Walker holds a filewalker line (docs/log-formats.md §4.3-4.4).
 type Walker struct {
 	Name       WalkerName
 	Phase      Phase
@@ -331,13 +331,13 @@ type Walker struct {
 	Duration   time.Duration // when the line reports one
 }
 
-// Trash holds a trash-emptying line (STORJ-FORMATS.md §4.5).
+// Trash holds a trash-emptying line (docs/log-formats.md §4.5).
 type Trash struct {
 	Phase   Phase
 	Elapsed time.Duration
 }
 
-// Expired holds an expired-piece collection line (STORJ-FORMATS.md §4.6).
+// Expired holds an expired-piece collection line (docs/log-formats.md §4.6).
 type Expired struct {
 	Phase Phase
 	Count int64

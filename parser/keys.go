@@ -1,7 +1,7 @@
 package parser
 
 // fieldID is a canonical field key. Every spelling a node version used maps
-// to one ID (STORJ-FORMATS.md §2.9 and §8.3).
+// to one ID (docs/log-formats.md §2.9 and §6.3).
 type fieldID uint8
 
 const (

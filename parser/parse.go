@@ -321,8 +321,8 @@ func isSupervisord(b []byte) bool {
 }
 
 // isLogger tells whether the first word of a space-separated line is a
-// logger name (STORJ-FORMATS.md §2.7). Unnamed-logger messages start with a
-// capital or a word that no logger is called.
+// logger name (docs/log-formats.md §2.7 and §6.1). Unnamed-logger messages
+// start with a capital or a word that no logger is called.
 func isLogger(tok []byte) bool {
 	if _, ok := knownLoggers[string(tok)]; ok {
 		return true

@@ -6,7 +6,7 @@ import (
 )
 
 // Satellites maps the NodeIDs of the public satellites to their names
-// (STORJ-FORMATS.md §7). Unknown IDs keep their ID as their name.
+// (docs/log-formats.md §5.1). Unknown IDs keep their ID as their name.
 var satellites = map[string]string{
 	"12EayRS2V1kEsWESU9QMRseFhdxYxKicsiFmxrsLZHeLUtdps3S": "us1",
 	"12L9ZFwhzVpuEKMUNUqkaTLGzwY9G24tbiigLiXpmZWKwmcNDDs": "eu1",
@@ -112,7 +112,7 @@ func ClassifyError(err string) ErrorClass {
 }
 
 // CancelReason is the bounded form of a `download canceled` reason
-// (STORJ-FORMATS.md §8.4).
+// (docs/log-formats.md §3.2).
 type CancelReason uint8
 
 // Cancel reasons.

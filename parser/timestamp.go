@@ -3,10 +3,10 @@ package parser
 import "time"
 
 // parseTime reads a storagenode timestamp at the start of b: both layouts of
-// STORJ-FORMATS.md §2.3 (2006-01-02T15:04:05.000Z0700 before v1.83, RFC 3339
-// with whole seconds since) and any fraction of 0-9 digits, as docker logs -t
-// writes. It returns the time in UTC, the offset it was written with, and the
-// number of bytes read. It does not allocate.
+// docs/log-formats.md §2.3 (2006-01-02T15:04:05.000Z0700 before v1.83, RFC
+// 3339 with whole seconds since) and any fraction of 0-9 digits, as docker
+// logs -t writes. It returns the time in UTC, the offset it was written with,
+// and the number of bytes read. It does not allocate.
 func parseTime(b []byte) (t time.Time, offset int32, n int, ok bool) {
 	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
 		return time.Time{}, 0, 0, false

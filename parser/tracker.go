@@ -3,10 +3,10 @@ package parser
 // Tracker applies the outcome rule that needs the lines before: a DEBUG
 // `download canceled` or DEBUG `upload failed` that follows a "(race lost or
 // node shutdown)" line for the same piece and action is the same transfer,
-// and is not counted again (rule 5 of the parser issue; STORJ-FORMATS.md
-// §3.7). It remembers at most Limit race-lost transfers; the oldest are
-// forgotten first. A Tracker is not safe for concurrent use: give each log
-// source its own.
+// and is not counted again (rule 5 of docs/log-formats.md §3.7). It
+// remembers at most Limit race-lost transfers; the oldest are forgotten
+// first. A Tracker is not safe for concurrent use: give each log source its
+// own.
 type Tracker struct {
 	limit   int
 	pending map[raceKey]struct{}
