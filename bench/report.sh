@@ -86,7 +86,7 @@ fi
 log=$out/node-current-n$N-seed$SEED.log
 expect=${log%.log}.expect.json
 stamp=${log%.log}.stamp
-gen_hash=$(sha256sum bench/genlog/main.go | cut -c1-16)
+gen_hash=$(cat bench/genlog/main.go internal/loggen/*.go | sha256sum | cut -c1-16)
 want="n=$N seed=$SEED format=current genlog=$gen_hash"
 
 if [ -f "$log" ] && [ -f "$expect" ] && [ -f "$stamp" ] &&
