@@ -7,10 +7,11 @@
 // The same seed, format and start always produce byte-identical output: the
 // generator uses its own splitmix64 random source, not math/rand.
 //
-// Line shapes follow STORJ-FORMATS.md: TAB-separated columns (§2.1), a
-// single-line JSON fields object with ": " and ", " separators (§2.2), RFC
-// 3339 whole-second timestamps (§2.3), piecestore context fields in the order
-// the node writes them (§3.1) and the messages of §3.2.
+// Line shapes follow docs/log-formats.md, which the section numbers in this
+// package refer to: TAB-separated columns (§2.1), a single-line JSON fields
+// object with ": " and ", " separators (§2.2), RFC 3339 whole-second
+// timestamps (§2.3), piecestore context fields in the order the node writes
+// them (§3.1) and the messages of §3.2.
 package loggen
 
 import (
@@ -161,7 +162,7 @@ var (
 )
 
 // Garbage lines: neither TAB-separated nor "time LEVEL message" with spaces,
-// so a parser following §8.1 counts them as unparsable.
+// so a parser following §6.1 counts them as unparsable (§6.5).
 var garbage = []string{
 	"root@storagenode:~# docker logs --tail 50 storagenode",
 	"^C",
