@@ -18,7 +18,8 @@ import (
 
 // CLI is the command line. Each command has a file of its own.
 type CLI struct {
-	Log LogFlags `embed:"" prefix:"log."`
+	Log         LogFlags         `embed:"" prefix:"log."`
+	VersionFlag kong.VersionFlag `name:"version" help:"Print the version (as the version command does) and exit."`
 
 	Serve   ServeCmd   `cmd:"" default:"withargs" help:"Follow node logs and serve Prometheus metrics (the default command)."`
 	Ingest  IngestCmd  `cmd:"" help:"Load log files from start to end into the sink (SQLite), then exit."`
@@ -64,7 +65,7 @@ func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer, listening
 		kong.Description("Prometheus exporter and log reports for Storj storage nodes."),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exited = code }),
-		kong.Vars{"listen_address": DefaultListenAddress, "discover_api": DiscoverAPI},
+		kong.Vars{"listen_address": DefaultListenAddress, "discover_api": DiscoverAPI, "version": versionLine()},
 	}
 	if path := configPath(args); path != "" {
 		var err error
