@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
+	"reflect"
+	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/alecthomas/kong"
 	"gopkg.in/yaml.v3"
@@ -15,27 +18,30 @@ import (
 
 // Config is the YAML configuration file (--config). It holds the same
 // settings as the flags; a flag given on the command line overrides it.
-// Unknown keys are an error that names them.
+// Every mistake in it (unknown key, wrong type, YAML syntax) is an error
+// naming the file, the line and the key; see checkConfig. A field's
+// `check` tag says what its value must be beyond its Go type: "duration"
+// (time.ParseDuration) or "one of a,b,c".
 type Config struct {
 	Nodes         []NodeConfig `yaml:"nodes"`
 	FromBeginning *bool        `yaml:"from-beginning"`
 	DB            *string      `yaml:"db"`
-	DBRetention   *string      `yaml:"db-retention"`
+	DBRetention   *string      `yaml:"db-retention" check:"duration"`
 	Web           struct {
 		ListenAddress *string `yaml:"listen-address"`
 		TelemetryPath *string `yaml:"telemetry-path"`
 		ConfigFile    *string `yaml:"config-file"`
 	} `yaml:"web"`
 	Log struct {
-		Level  *string `yaml:"level"`
-		Format *string `yaml:"format"`
+		Level  *string `yaml:"level" check:"one of debug,info,warn,error"`
+		Format *string `yaml:"format" check:"one of logfmt,json"`
 	} `yaml:"log"`
 	GeoIP struct {
 		Database *string `yaml:"database"`
 	} `yaml:"geoip"`
 	NodeAPI struct {
-		Timeout      *string `yaml:"timeout"`
-		PollInterval *string `yaml:"poll-interval"`
+		Timeout      *string `yaml:"timeout" check:"duration"`
+		PollInterval *string `yaml:"poll-interval" check:"duration"`
 		Discover     *bool   `yaml:"discover"`
 		ExposeWallet *bool   `yaml:"expose-wallet"`
 	} `yaml:"nodeapi"`
@@ -48,22 +54,40 @@ type NodeConfig struct {
 	API  string `yaml:"api"` // the node API's URL, e.g. http://localhost:14002
 }
 
-// loadConfig reads and checks a configuration file.
+// loadConfig reads and checks a configuration file. Its errors name the
+// file as given and, when the problem is in the file, the line:
+// "config.yml:4: unknown key ...", one line per problem.
 func loadConfig(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var c Config
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("config %s: %w", path, err)
-	}
-	for i, n := range c.Nodes {
-		if n.Name == "" || n.Log == "" {
-			return nil, fmt.Errorf("config %s: nodes[%d]: name and log are required", path, i)
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
 		}
+		return nil, fmt.Errorf("%s: cannot read the configuration file: %w", path, err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		line, msg := yamlSyntaxError(data, err)
+		if line > 0 {
+			return nil, fmt.Errorf("%s:%d: invalid YAML: %s", path, line, msg)
+		}
+		return nil, fmt.Errorf("%s: invalid YAML: %s", path, msg)
+	}
+	var c Config
+	if len(doc.Content) == 0 { // empty, or comments only
+		return &c, nil
+	}
+	root := doc.Content[0]
+	if problems := checkConfig(root); len(problems) > 0 {
+		errs := make([]error, len(problems))
+		for i, p := range problems {
+			errs[i] = fmt.Errorf("%s:%d: %s", path, p.line, p.msg)
+		}
+		return nil, errors.Join(errs...)
+	}
+	if err := root.Decode(&c); err != nil { // checkConfig let through what Decode refuses
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &c, nil
 }
@@ -189,4 +213,320 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// configProblem is one mistake in a configuration file.
+type configProblem struct {
+	line int
+	msg  string
+}
+
+// checkConfig checks a configuration document against Config: every key
+// known, no key twice, every value of the right shape and type. It returns
+// the problems in file order.
+func checkConfig(root *yaml.Node) []configProblem {
+	c := &configChecker{all: configKeys(reflect.TypeFor[Config](), "")}
+	if root.Kind != yaml.MappingNode && !isNull(root) {
+		c.add(root, "the configuration must be keys and values (nodes:, web:, ...), not %s", describe(root))
+		return c.problems
+	}
+	c.mapping(root, reflect.TypeFor[Config](), "")
+	return c.problems
+}
+
+type configChecker struct {
+	problems []configProblem
+	all      []configKey // every key of the schema, for suggestions
+}
+
+// configKey is a key of the schema: its name and the section it is in ("" at
+// the top level).
+type configKey struct{ section, name string }
+
+func configKeys(t reflect.Type, section string) []configKey {
+	var keys []configKey
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		keys = append(keys, configKey{section, name})
+		ft := f.Type
+		if ft.Kind() == reflect.Slice {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct {
+			keys = append(keys, configKeys(ft, name)...)
+		}
+	}
+	return keys
+}
+
+func (c *configChecker) add(n *yaml.Node, format string, args ...any) {
+	c.problems = append(c.problems, configProblem{n.Line, fmt.Sprintf(format, args...)})
+}
+
+// mapping checks a mapping against the struct type t. section is the key
+// the mapping is the value of ("" for the document).
+func (c *configChecker) mapping(n *yaml.Node, t reflect.Type, section string) {
+	n = deref(n)
+	if isNull(n) {
+		return
+	}
+	under := ""
+	if section != "" {
+		under = " under " + section
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := deref(n.Content[i]), deref(n.Content[i+1])
+		key := k.Value
+		if k.Kind != yaml.ScalarNode {
+			c.add(k, "a key%s is %s; keys are names such as %q", under, describe(k), c.names(section)[0])
+			continue
+		}
+		if line, dup := seen[key]; dup {
+			c.add(k, "key %q%s is given twice (first at line %d)", key, under, line)
+			continue
+		}
+		seen[key] = k.Line
+		f, ok := fieldByKey(t, key)
+		if !ok {
+			c.add(k, "unknown key %q%s%s", key, under, c.suggest(key, section))
+			continue
+		}
+		c.value(k, v, f, key, under)
+	}
+}
+
+// value checks the value v of the known key k (field f).
+func (c *configChecker) value(k, v *yaml.Node, f reflect.StructField, key, under string) {
+	if isNull(v) {
+		return // unset
+	}
+	ft := f.Type
+	if ft.Kind() == reflect.Pointer {
+		ft = ft.Elem()
+	}
+	switch {
+	case ft.Kind() == reflect.Struct:
+		if v.Kind != yaml.MappingNode {
+			c.add(k, "key %q%s holds keys (%s), not %s", key, under, strings.Join(c.names(key), ", "), describe(v))
+			return
+		}
+		c.mapping(v, ft, key)
+	case ft.Kind() == reflect.Slice:
+		if v.Kind != yaml.SequenceNode {
+			c.add(k, "key %q%s is a list (each item starting with \"- \"), not %s", key, under, describe(v))
+			return
+		}
+		for _, item := range v.Content {
+			item = deref(item)
+			if item.Kind != yaml.MappingNode {
+				c.add(item, "an item of %s holds keys (%s), not %s", key, strings.Join(c.names(key), ", "), describe(item))
+				continue
+			}
+			before := len(c.problems)
+			c.mapping(item, ft.Elem(), key)
+			if len(c.problems) == before { // else a misspelt name or log would be named twice
+				c.required(item, ft.Elem(), key)
+			}
+		}
+	case v.Kind != yaml.ScalarNode:
+		c.add(k, "key %q%s takes a single value, not %s", key, under, describe(v))
+	case ft.Kind() == reflect.Bool:
+		var b bool
+		if v.Decode(&b) != nil {
+			c.add(k, "key %q%s: %q is not true or false", key, under, v.Value)
+		}
+	default: // a string, and what its check tag asks
+		switch check := f.Tag.Get("check"); {
+		case check == "duration":
+			if _, err := time.ParseDuration(v.Value); err != nil {
+				c.add(k, "key %q%s: %q is not a duration", key, under, v.Value)
+			}
+		case strings.HasPrefix(check, "one of "):
+			allowed := strings.Split(strings.TrimPrefix(check, "one of "), ",")
+			if !slices.Contains(allowed, v.Value) {
+				c.add(k, "key %q%s: %q is not one of %s", key, under, v.Value, strings.Join(allowed, ", "))
+			}
+		}
+	}
+}
+
+// required checks that an item of nodes names its node and its log.
+func (c *configChecker) required(item *yaml.Node, t reflect.Type, section string) {
+	if t != reflect.TypeFor[NodeConfig]() {
+		return
+	}
+	values := map[string]string{}
+	for i := 0; i+1 < len(item.Content); i += 2 {
+		values[item.Content[i].Value] = deref(item.Content[i+1]).Value
+	}
+	switch {
+	case values["name"] == "" && values["log"] == "":
+		c.add(item, "a node under %s has no name and no log (both are required)", section)
+	case values["name"] == "":
+		c.add(item, "the node with log %q under %s has no name", values["log"], section)
+	case values["log"] == "":
+		c.add(item, "node %q under %s has no log (a file, host:port, or -)", values["name"], section)
+	}
+}
+
+// names returns the keys of a section, in schema order.
+func (c *configChecker) names(section string) []string {
+	var names []string
+	for _, k := range c.all {
+		if k.section == section {
+			names = append(names, k.name)
+		}
+	}
+	return names
+}
+
+// suggest returns " (did you mean ...?)" for an unknown key: a section.key
+// written as one key ("web.listen-address"), else the closest key of the
+// same section (at most two edits away, or one starting with the other),
+// else the same or a close key in another section; or "".
+func (c *configChecker) suggest(key, section string) string {
+	for _, k := range c.all {
+		if k.section != "" && key == k.section+"."+k.name {
+			return fmt.Sprintf(" (did you mean %q under %s?)", k.name, k.section)
+		}
+	}
+	best, bestD := configKey{}, -1
+	consider := func(k configKey, d int) {
+		if d >= 0 && (bestD < 0 || d < bestD) {
+			best, bestD = k, d
+		}
+	}
+	for _, k := range c.all {
+		if k.section == section {
+			consider(k, closeness(key, k.name))
+		}
+	}
+	if bestD < 0 {
+		for _, k := range c.all {
+			if k.section != section {
+				consider(k, closeness(key, k.name))
+			}
+		}
+	}
+	switch {
+	case bestD < 0:
+		return ""
+	case best.section == section:
+		return fmt.Sprintf(" (did you mean %q?)", best.name)
+	case best.section == "":
+		return fmt.Sprintf(" (did you mean %q at the top level?)", best.name)
+	default:
+		return fmt.Sprintf(" (did you mean %q under %s?)", best.name, best.section)
+	}
+}
+
+// closeness is the edit distance between a typed key and a known one when
+// they are close (one or two edits, fewer for short keys), 3 when one
+// starts with the other (at least three characters in common), else -1.
+func closeness(typed, known string) int {
+	d := editDistance(typed, known)
+	if d <= min(2, max(1, len(known)/3)) {
+		return d
+	}
+	if min(len(typed), len(known)) >= 3 && (strings.HasPrefix(known, typed) || strings.HasPrefix(typed, known)) {
+		return 3
+	}
+	return -1
+}
+
+// editDistance is the number of insertions, deletions, substitutions and
+// swaps of neighbours that turn a into b (optimal string alignment, bytes):
+// "lgo" is one edit from "log".
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
+}
+
+// fieldByKey finds the field of t whose yaml tag is key.
+func fieldByKey(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name == key {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// deref follows an alias to what it names.
+func deref(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+// describe names what a node is, for messages.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "keys and values"
+	case yaml.SequenceNode:
+		return "a list"
+	default:
+		return fmt.Sprintf("the value %q", n.Value)
+	}
+}
+
+// yamlSyntaxLine matches yaml.v3's syntax errors: "yaml: line 3: msg" or
+// "yaml: msg".
+var yamlSyntaxLine = regexp.MustCompile(`^yaml: (?:line \d+: )?(.*)$`)
+
+// yamlSyntaxError returns the line of a YAML syntax error and its message.
+// yaml.v3's own line is that of the enclosing construct, counted from 0 for
+// some errors and missing on the first line, so the line is found here: the
+// first line at which the document cut after it fails with the same
+// message (an unterminated quote or bracket is reported where it starts).
+// line is 0 when none is found.
+func yamlSyntaxError(data []byte, err error) (line int, msg string) {
+	m := yamlSyntaxLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 0, strings.TrimPrefix(err.Error(), "yaml: ")
+	}
+	msg = m[1]
+	end := 0
+	for n := 1; end < len(data); n++ {
+		if i := bytes.IndexByte(data[end:], '\n'); i >= 0 {
+			end += i + 1
+		} else {
+			end = len(data)
+		}
+		var doc yaml.Node
+		if perr := yaml.Unmarshal(data[:end], &doc); perr != nil {
+			if pm := yamlSyntaxLine.FindStringSubmatch(perr.Error()); pm != nil && pm[1] == msg {
+				return n, msg
+			}
+		}
+	}
+	return 0, msg
 }

@@ -70,7 +70,9 @@ func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer, listening
 	if path := configPath(args); path != "" {
 		var err error
 		if cfg, err = loadConfig(path); err != nil {
-			fmt.Fprintln(stderr, "storagenode-exporter:", err)
+			for _, line := range strings.Split(err.Error(), "\n") { // one problem a line
+				fmt.Fprintln(stderr, "storagenode-exporter:", line)
+			}
 			return 2
 		}
 		opts = append(opts, kong.Resolvers(cfg.resolver()))
