@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/alecthomas/kong"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
@@ -42,6 +43,7 @@ type ServeCmd struct {
 	Config        string        `help:"YAML configuration file with the same settings as the flags (flags override it)." type:"path"`
 	Node          []string      `sep:"none" help:"A node to follow, as NAME:SOURCE[:API]. SOURCE is a log file, host:port of a log stream (storagenode-exporter forward), or - for standard input; API is the node API URL (http://host:14002). Repeat for more nodes." placeholder:"NAME:SOURCE[:API]"`
 	FromBeginning bool          `help:"Read existing log files from their start instead of their end."`
+	Demo          bool          `help:"Serve a built-in sample node (a log generated live and a sample node API), no node needed. Listens on 127.0.0.1:29651 and keeps no database unless --web.listen-address or --db is given."`
 	DB            string        `name:"db" default:"storagenode-exporter.db" help:"SQLite database of the raw-event sink (every transfer outcome, for report --db); \"\" turns it off." placeholder:"PATH"`
 	DBRetention   time.Duration `name:"db.retention" default:"168h" help:"How long the sink keeps events (pruned in the background); 0 keeps them all."`
 
@@ -73,9 +75,17 @@ type node struct {
 
 // Run serves until ctx is canceled, then shuts down in order: stop taking
 // scrapes, stop the sources at a line boundary.
-func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
-	specs, err := c.nodes(env.Config)
-	if err != nil {
+func (c *ServeCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error {
+	var specs []NodeSpec
+	var demoNode *demoNode
+	var err error
+	if c.Demo {
+		if demoNode, err = c.startDemo(kctx, env.Config); err != nil {
+			return err
+		}
+		defer demoNode.api.Close()
+		specs = []NodeSpec{demoNode.spec}
+	} else if specs, err = c.nodes(env.Config); err != nil {
 		return err
 	}
 	logger := env.Logger
@@ -122,10 +132,12 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 		}
 		n := &node{spec: s, logs: metrics.ForNode(s.Name, opts)}
 		nlog := logger.With("node", s.Name, "source", s.Source)
-		switch s.Kind {
-		case SourceStdin:
+		switch {
+		case demoNode != nil:
+			n.src = demoNode.log
+		case s.Kind == SourceStdin:
 			n.src = source.NewReader("stdin", env.Stdin)
-		case SourceTCP:
+		case s.Kind == SourceTCP:
 			n.src = source.NewTCP(s.Source, nlog)
 		default:
 			n.src = source.NewFile(s.Source, c.FromBeginning, nlog)
@@ -217,6 +229,9 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.Serve(ln, srv, flags, logger) }()
 	logger.Info("serving", "address", ln.Addr().String(), "path", c.Web.TelemetryPath, "nodes", len(nodes))
+	if demoNode != nil {
+		demoNode.announce(env.Stderr, ln.Addr(), c.Web.TelemetryPath)
+	}
 	if env.Listening != nil {
 		env.Listening <- ln.Addr()
 	}
