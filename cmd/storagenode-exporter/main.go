@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -102,11 +103,17 @@ func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer, listening
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	kctx.Bind(env)
 	if err := kctx.Run(); err != nil {
-		fmt.Fprintln(stderr, "storagenode-exporter:", err)
+		if !errors.Is(err, errReported) {
+			fmt.Fprintln(stderr, "storagenode-exporter:", err)
+		}
 		return 1
 	}
 	return 0
 }
+
+// errReported is returned by a command that has named its problems on
+// stderr already: the exit status is 1 and nothing more is printed.
+var errReported = errors.New("failed (reported above)")
 
 // Env is what every command gets besides its flags: the standard streams
 // and the logger, so that tests can run commands in-process.

@@ -23,8 +23,9 @@ type ReportCmd struct {
 }
 
 // Run reads every file into one summary and prints it. A file that cannot be
-// read is named on stderr and the others are still reported; the exit
-// status is then 1.
+// read, or that holds lines but no storagenode log line, is named on stderr
+// and the others are still reported; the exit status is then 1. When no
+// file could be read, no report is printed.
 func (c *ReportCmd) Run(ctx context.Context, env *Env) error {
 	if c.DB != "" {
 		if len(c.Files) > 0 {
@@ -55,6 +56,13 @@ func (c *ReportCmd) Run(ctx context.Context, env *Env) error {
 			failed++
 		}
 	}
+	if failed == len(c.Files) {
+		// Nothing was read: a report of zeros would only hide the errors.
+		if failed == 1 {
+			return errReported
+		}
+		return fmt.Errorf("report: none of the %d files could be read as a storagenode log", failed)
+	}
 	var err error
 	if c.Format == "json" {
 		err = report.WriteJSON(env.Stdout, &counter.Summary)
@@ -65,10 +73,15 @@ func (c *ReportCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d files could not be read", failed, len(c.Files))
+		return fmt.Errorf("%d of %d files could not be read as storagenode logs", failed, len(c.Files))
 	}
 	return nil
 }
+
+// errNoLogLines is a file's error when it holds lines but not one of them
+// is a storagenode log line: a binary, the wrong file, another program's
+// log.
+var errNoLogLines = errors.New("no storagenode log lines found")
 
 func (c *ReportCmd) read(env *Env, counter *report.Counter, path string) error {
 	var r io.ReadCloser
@@ -82,7 +95,15 @@ func (c *ReportCmd) read(env *Env, counter *report.Counter, path string) error {
 		return unwrapPath(err)
 	}
 	defer r.Close()
-	return unwrapPath(counter.Read(r, c.Workers))
+	s := &counter.Summary
+	lines, blank, unparsed := s.Lines, s.Blank, s.Unparsed
+	if err := counter.Read(r, c.Workers); err != nil {
+		return unwrapPath(err)
+	}
+	if nonBlank := (s.Lines - lines) - (s.Blank - blank); nonBlank > 0 && s.Unparsed-unparsed == nonBlank {
+		return errNoLogLines // an empty file is no error: a log just rotated is empty
+	}
+	return nil
 }
 
 // unwrapPath drops the path an *os.PathError repeats, since the caller
