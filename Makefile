@@ -51,7 +51,7 @@ run:
 	$(GO) run ./cmd/storagenode-exporter --demo
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o storagenode-exporter ./cmd/storagenode-exporter
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -trimpath -o storagenode-exporter ./cmd/storagenode-exporter
 
 bench:
 	bench/report.sh
