@@ -9,9 +9,16 @@
 //     "\r"), each ending in "\n", and nothing else. Only whole lines are
 //     written.
 //   - No history: a client receives the lines read from the file after it
-//     connected. The file is followed from its end when the server starts
-//     (Config.FromBeginning reads it from the start); lines read while no
-//     client is connected are read and discarded.
+//     connected. The file is followed from its end when the server starts;
+//     lines read while no client is connected are read and discarded.
+//   - Config.FromBeginning: every client that connects receives the file
+//     from its start, then its new lines: each such client has a follower
+//     of its own (package tail, from offset 0, through rotation), so a
+//     second client gets the whole file as the first did. The follower
+//     waits for a slow client instead of queueing (the file is the buffer),
+//     and gives up on a client that takes no data for clientWriteTimeout.
+//     The server's own follower still follows the file from its end, for
+//     Stats and for logging the file's state once.
 //   - Access: clients on a loopback address are always accepted; any other
 //     client only if an address prefix of Config.Allow contains its
 //     address. A refused connection is closed at once, counted, logged at
@@ -54,12 +61,16 @@ const DefaultQueueSize = 10000
 // clients.
 const refusedLogEvery = time.Minute
 
+// clientWriteTimeout is how long a write to a client with a follower of
+// its own (Config.FromBeginning) may take before the client is dropped.
+const clientWriteTimeout = time.Minute
+
 // Config configures a Server.
 type Config struct {
 	Listen        string         // host:port; "" → DefaultListen
 	Allow         []netip.Prefix // non-loopback clients allowed; loopback always is
 	Path          string         // the log file to follow
-	FromBeginning bool           // read the file present at start from offset 0
+	FromBeginning bool           // send every client the file from offset 0 before its new lines
 	QueueSize     int            // lines queued per client; 0 → DefaultQueueSize
 	Logger        *slog.Logger   // nil → discard
 	Poller        tail.Poller    // nil → the production poller (tests step their own)
@@ -72,7 +83,7 @@ type Stats struct {
 	Accepted        uint64 // client connections accepted
 	Refused         uint64 // connections refused by the allow list
 	SlowDisconnects uint64 // clients disconnected because their queue was full
-	Lines           uint64 // lines read from the file
+	Lines           uint64 // lines read from the file by the server's follower (not the clients' own)
 	Open            bool   // the log file is open and readable
 }
 
@@ -125,11 +136,10 @@ func New(cfg Config) *Server {
 		cfg: cfg,
 		log: logger,
 		follower: tail.New(tail.Config{
-			Path:          cfg.Path,
-			FromBeginning: cfg.FromBeginning,
-			Poller:        cfg.Poller,
-			PollInterval:  cfg.PollInterval,
-			Logger:        logger,
+			Path:         cfg.Path,
+			Poller:       cfg.Poller,
+			PollInterval: cfg.PollInterval,
+			Logger:       logger,
 		}),
 		ready:   make(chan struct{}),
 		peer:    peerAddr,
@@ -258,10 +268,12 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, wg *sync.WaitG
 			conn = s.wrap(conn)
 		}
 		c := &client{
-			conn:  conn,
-			addr:  conn.RemoteAddr().String(),
-			queue: make(chan []byte, s.cfg.QueueSize),
-			done:  make(chan struct{}),
+			conn: conn,
+			addr: conn.RemoteAddr().String(),
+			done: make(chan struct{}),
+		}
+		if !s.cfg.FromBeginning { // else the client has a follower of its own
+			c.queue = make(chan []byte, s.cfg.QueueSize)
 		}
 		s.mu.Lock()
 		if s.closed {
@@ -273,7 +285,7 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, wg *sync.WaitG
 		s.mu.Unlock()
 		s.accepted.Add(1)
 		s.log.Info("client connected", "client", c.addr)
-		wg.Go(func() { s.write(c) })
+		wg.Go(func() { s.write(ctx, c) })
 	}
 }
 
@@ -313,6 +325,9 @@ func (s *Server) broadcast(line []byte) error {
 	copy(msg, line)
 	msg[len(line)] = '\n'
 	for c := range s.clients {
+		if c.queue == nil {
+			continue // it reads the file itself
+		}
 		select {
 		case c.queue <- msg:
 		default:
@@ -326,10 +341,15 @@ func (s *Server) broadcast(line []byte) error {
 	return nil
 }
 
-// write sends a client's queue to its connection until the client is
-// closed or a write fails.
-func (s *Server) write(c *client) {
-	err := c.send()
+// write sends a client's lines to its connection until the client is
+// closed, ctx is done or a write fails.
+func (s *Server) write(ctx context.Context, c *client) {
+	var err error
+	if c.queue == nil {
+		err = s.replay(ctx, c)
+	} else {
+		err = c.send()
+	}
 	s.mu.Lock()
 	_, registered := s.clients[c]
 	delete(s.clients, c)
@@ -340,11 +360,69 @@ func (s *Server) write(c *client) {
 	}
 }
 
+// replay sends a client the file from its start, then its new lines, with a
+// follower of its own, until ctx is done or the client is closed or fails.
+func (s *Server) replay(ctx context.Context, c *client) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { // the server closes the client: stop
+		select {
+		case <-c.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	bw := bufio.NewWriterSize(deadlineWriter{c.conn}, 64<<10)
+	poller := tail.NewPoller(s.cfg.Path, s.cfg.PollInterval, nil)
+	defer poller.Close()
+	f := tail.New(tail.Config{
+		Path:          s.cfg.Path,
+		FromBeginning: true,
+		// Flush whenever the follower has read all there is, then wait.
+		Poller: flushingPoller{poller, bw.Flush},
+		// The server's own follower logs the file's state, once.
+	})
+	err := f.Run(ctx, func(line []byte) error {
+		if _, err := bw.Write(line); err != nil {
+			return err
+		}
+		return bw.WriteByte('\n')
+	})
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// flushingPoller flushes a client's buffer before each wait of its follower.
+type flushingPoller struct {
+	tail.Poller
+	flush func() error
+}
+
+func (p flushingPoller) Wait(ctx context.Context) error {
+	if err := p.flush(); err != nil {
+		return err
+	}
+	return p.Poller.Wait(ctx)
+}
+
+// deadlineWriter gives up on a write that takes longer than
+// clientWriteTimeout (a client that stopped reading).
+type deadlineWriter struct{ conn net.Conn }
+
+func (w deadlineWriter) Write(p []byte) (int, error) {
+	if err := w.conn.SetWriteDeadline(time.Now().Add(clientWriteTimeout)); err != nil {
+		return 0, err
+	}
+	return w.conn.Write(p)
+}
+
 // client is one connected client.
 type client struct {
 	conn  net.Conn
 	addr  string
-	queue chan []byte
+	queue chan []byte // nil: the client has a follower of its own
 	done  chan struct{}
 	once  sync.Once
 }

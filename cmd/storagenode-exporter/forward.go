@@ -12,7 +12,7 @@ import (
 type ForwardCmd struct {
 	Listen        string   `default:"127.0.0.1:9999" help:"Address to listen on (host:port)."`
 	Allow         []string `placeholder:"CIDR" help:"Also accept clients from this network (repeatable, or comma-separated); loopback clients are always accepted."`
-	FromBeginning bool     `help:"Send the file from its start to the first lines read, instead of only lines written from now on."`
+	FromBeginning bool     `help:"Send every client that connects the file from its start, then its new lines, instead of only the lines written after it connected."`
 	File          string   `arg:"" name:"file" help:"Log file to follow through rotation." type:"path"`
 }
 
