@@ -40,7 +40,9 @@
 //
 // Errors (permission denied on open, stat or read, and others) never end Run:
 // they are logged once when they start (and once when they end), counted in
-// Stats.Errors, and the operation is retried at the next poll.
+// Stats.Errors, and the operation is retried at the next poll. A file that
+// does not exist is logged once too, at Warn, and waited for. While no file
+// can be read, Stats.Err says why.
 //
 // Waiting is done by a [Poller]. The default one ([NewPoller]) watches the
 // file's directory with fsnotify, so that writes, creations and renames wake
@@ -112,6 +114,11 @@ type Stats struct {
 	// removed or renamed away stays open (and read) until another file
 	// appears at the path.
 	Open bool
+	// Err is the last problem with the file while there is one: an error
+	// matching fs.ErrNotExist while the file does not exist, else the
+	// failed open, stat or read (fs.ErrPermission, ...). It is nil while
+	// the file is followed normally.
+	Err error
 }
 
 // file is what the follower needs from an open file; *os.File implements
@@ -136,6 +143,7 @@ type Follower struct {
 	lines, opens, rotations, truncations, errs atomic.Uint64
 	offset                                     atomic.Int64
 	open                                       atomic.Bool
+	problem                                    atomic.Pointer[error] // Stats.Err; nil: none
 }
 
 // New returns a Follower for cfg. It does not touch the file system; Run
@@ -173,7 +181,15 @@ func (f *Follower) Stats() Stats {
 		Errors:      f.errs.Load(),
 		Offset:      f.offset.Load(),
 		Open:        f.open.Load(),
+		Err:         f.err(),
 	}
+}
+
+func (f *Follower) err() error {
+	if p := f.problem.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Run follows the file and calls emit for every line until ctx is done or
@@ -260,8 +276,9 @@ func (r *runner) cycle() error {
 		fh, fi, err := r.openPath()
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
+				r.f.problem.Store(&err)
 				r.setState("missing", false, func() {
-					r.f.log.Info("log file does not exist yet; waiting for it to appear")
+					r.f.log.Warn("log file does not exist yet; waiting for it to appear")
 				})
 				return nil
 			}
@@ -368,6 +385,7 @@ func (r *runner) adopt(fh file, fi fs.FileInfo, off int64) {
 	r.setOffset(off)
 	r.f.opens.Add(1)
 	r.f.open.Store(true)
+	r.f.problem.Store(nil)
 	r.f.log.Info("following log file", "offset", off)
 }
 
@@ -495,6 +513,7 @@ func (r *runner) emitLine(line []byte) error {
 // fail records an error: it is logged and counted when it differs from the
 // current state, so a persistent error is reported once, not at every poll.
 func (r *runner) fail(op string, err error) {
+	r.f.problem.Store(&err)
 	key := op + ": " + err.Error()
 	r.setState(key, true, func() {
 		r.f.errs.Add(1)
@@ -509,6 +528,9 @@ func (r *runner) fail(op string, err error) {
 // setState runs logIt when the state changes, and logs a recovery when an
 // error state gives way to normal following.
 func (r *runner) setState(key string, isErr bool, logIt func()) {
+	if key == "ok" {
+		r.f.problem.Store(nil)
+	}
 	if key == r.state {
 		return
 	}
