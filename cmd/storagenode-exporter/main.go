@@ -55,6 +55,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return runWith(args, stdin, stdout, stderr, nil, context.Background())
 }
 
+// cliVars are the variables the CLI's tags use.
+func cliVars() kong.Vars {
+	return kong.Vars{"listen_address": DefaultListenAddress, "discover_api": DiscoverAPI, "version": versionLine()}
+}
+
 // runWith is run with a channel told the listen address once serve listens,
 // and a parent context, for tests.
 func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer, listening chan<- net.Addr, parent context.Context) int {
@@ -66,7 +71,7 @@ func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer, listening
 		kong.Description("Prometheus exporter and log reports for Storj storage nodes."),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exited = code }),
-		kong.Vars{"listen_address": DefaultListenAddress, "discover_api": DiscoverAPI, "version": versionLine()},
+		cliVars(),
 	}
 	if path := configPath(args); path != "" {
 		var err error

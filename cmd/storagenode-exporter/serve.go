@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	promversion "github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/storagenode-exporter/storagenode-exporter/exporter"
@@ -40,11 +39,11 @@ const DiscoverAPI = "http://localhost:14002"
 
 // ServeCmd follows node logs and serves /metrics. It is the default command.
 type ServeCmd struct {
-	Config        string        `help:"YAML configuration file with the same settings as the flags (flags override it)." type:"path"`
+	Config        string        `help:"YAML configuration file with the same settings as the flags (flags override it)." type:"path" placeholder:"FILE"`
 	Node          []string      `sep:"none" help:"A node to follow, as NAME:SOURCE[:API]. SOURCE is a log file, host:port of a log stream (storagenode-exporter forward), or - for standard input; API is the node API URL (http://host:14002). Repeat for more nodes." placeholder:"NAME:SOURCE[:API]"`
 	FromBeginning bool          `help:"Read existing log files from their start instead of their end."`
 	Demo          bool          `help:"Serve a built-in sample node (a log generated live and a sample node API), no node needed. Listens on 127.0.0.1:29651 and keeps no database unless --web.listen-address or --db is given."`
-	DB            string        `name:"db" default:"storagenode-exporter.db" help:"SQLite database of the raw-event sink (every transfer outcome, for report --db); \"\" turns it off." placeholder:"PATH"`
+	DB            string        `name:"db" default:"storagenode-exporter.db" help:"SQLite database of the raw-event sink (every transfer outcome, for report --db); \"\" turns it off."`
 	DBRetention   time.Duration `name:"db.retention" default:"168h" help:"How long the sink keeps events (pruned in the background); 0 keeps them all."`
 
 	Web struct {
@@ -186,18 +185,7 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error 
 		fmt.Fprintln(w, "ok")
 	})
 	if c.Web.TelemetryPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "Storj storagenode exporter",
-			Description: "Prometheus exporter for Storj storage nodes: transfers, errors and health from the node's logs.",
-			Version:     promversion.Info(),
-			Links: []web.LandingLinks{
-				{Address: c.Web.TelemetryPath, Text: "Metrics"},
-				{Address: "/healthz", Text: "Health"},
-			},
-			ExtraHTML: `<p>Peer countries: ` + lookup.Source() + `. The embedded country data is geo-whois-asn-country ` +
-				`from the ip-location-db project, based on data &copy; Number Resource Organization (NRO), licensed under ` +
-				`<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>.</p>`,
-		})
+		landing, err := newLandingPage(c.Web.TelemetryPath, lookup.Source(), nodes)
 		if err != nil {
 			return err
 		}
