@@ -1,10 +1,15 @@
 package main
 
 import (
+	"cmp"
+	"os"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/alecthomas/kong"
+	"gopkg.in/yaml.v3"
 )
 
 // cliModel returns the kong model of the command line.
@@ -44,6 +49,115 @@ func TestHelpShowsDefaults(t *testing.T) {
 			if !strings.Contains(out, "--"+f.Name+"="+f.Default) && !strings.Contains(out, "--"+f.Name+`="`+f.Default+`"`) {
 				t.Errorf("%s --help does not show --%s's default %q", name, f.Name, f.Default)
 			}
+		}
+	}
+}
+
+// readmeSections returns the README's "## " sections by their heading line.
+func readmeSections(t *testing.T) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string]string{}
+	var heading string
+	for l := range strings.Lines(string(data)) {
+		if strings.HasPrefix(l, "## ") {
+			heading = strings.TrimSpace(l)
+		}
+		sections[heading] += l
+	}
+	return sections
+}
+
+// Every flag of every command is in the README, in the section about its
+// command; every configuration key is in the README's example file, which
+// loads without a problem.
+func TestREADMEFlagsAndConfigKeys(t *testing.T) {
+	t.Parallel()
+	sections := readmeSections(t)
+	const (
+		serve   = "## `serve` (the default command)"
+		forward = "## `forward`"
+		rep     = "## `report`"
+		raw     = "## Raw events: the SQLite sink, `ingest` and history"
+	)
+	where := map[string][]string{ // the README sections each command's flags are in
+		"":        {serve}, // the flags of every command (--log.*, --version): in serve's table
+		"serve":   {serve},
+		"forward": {forward},
+		"report":  {rep, raw},
+		"ingest":  {raw},
+		"version": {},
+	}
+	for _, s := range where {
+		for _, h := range s {
+			if sections[h] == "" {
+				t.Fatalf("README has no section %q", h)
+			}
+		}
+	}
+	app := cliModel(t)
+	check := func(command string, flags []*kong.Flag) {
+		secs, ok := where[command]
+		if !ok {
+			t.Errorf("command %q: say in this test where the README documents it", command)
+			return
+		}
+		for _, f := range flags {
+			if f.Hidden || f.Name == "help" {
+				continue
+			}
+			name := regexp.MustCompile(`--(\[no-\])?` + regexp.QuoteMeta(f.Name) + `([^a-z0-9.-]|$)`)
+			found := false
+			for _, h := range secs {
+				found = found || name.MatchString(sections[h])
+			}
+			if !found {
+				t.Errorf("--%s (%s) is not in the README's %q", f.Name, cmp.Or(command, "every command"), secs)
+			}
+		}
+	}
+	check("", app.Flags)
+	for name, cmd := range commands(app) {
+		check(name, cmd.Flags)
+	}
+
+	// the configuration example
+	serveText := sections[serve]
+	start := strings.Index(serveText, "```yaml\n")
+	if start < 0 {
+		t.Fatal("no configuration example in the README's serve section")
+	}
+	example := serveText[start+len("```yaml\n"):]
+	example = example[:strings.Index(example, "```")]
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(example), &doc); err != nil || len(doc.Content) == 0 {
+		t.Fatalf("the README's configuration example: %v", err)
+	}
+	for _, p := range checkConfig(doc.Content[0]) {
+		t.Errorf("the README's configuration example, line %d: %s", p.line, p.msg)
+	}
+	present := map[configKey]bool{}
+	var walk func(n *yaml.Node, section string)
+	walk = func(n *yaml.Node, section string) {
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				present[configKey{section, n.Content[i].Value}] = true
+				walk(n.Content[i+1], n.Content[i].Value)
+			}
+		case yaml.SequenceNode:
+			for _, item := range n.Content {
+				walk(item, section)
+			}
+		}
+	}
+	walk(doc.Content[0], "")
+	for _, k := range configKeys(reflect.TypeFor[Config](), "") {
+		if !present[k] {
+			t.Errorf("configuration key %q (under %q) is not in the README's example", k.name, k.section)
 		}
 	}
 }
