@@ -156,9 +156,16 @@ func TestDashboardStructure(t *testing.T) {
 		for _, r := range d["__requires"].([]any) {
 			rm := r.(map[string]any)
 			requires[rm["type"].(string)+"/"+rm["id"].(string)] = true
+			// the oldest release they work with: Grafana 10.4 and its schema
+			if rm["type"] == "grafana" && rm["version"] != "10.4.0" {
+				t.Errorf("%s: __requires Grafana %v, want 10.4.0", name, rm["version"])
+			}
 		}
 		if !requires["grafana/grafana"] || !requires["datasource/prometheus"] {
 			t.Errorf("%s: __requires = %v", name, requires)
+		}
+		if d["schemaVersion"] != 39.0 {
+			t.Errorf("%s: schemaVersion %v, want 39 (Grafana 10.4's)", name, d["schemaVersion"])
 		}
 
 		// uid and links
@@ -178,14 +185,23 @@ func TestDashboardStructure(t *testing.T) {
 			}
 		}
 
-		// variables
+		// variables: the data source first, its current value the import input
 		vars := map[string]map[string]any{}
-		for _, v := range d["templating"].(map[string]any)["list"].([]any) {
+		list := d["templating"].(map[string]any)["list"].([]any)
+		for _, v := range list {
 			vm := v.(map[string]any)
 			vars[vm["name"].(string)] = vm
 		}
 		if _, ok := vars["DS_PROMETHEUS"]; ok {
 			t.Errorf("%s: DS_PROMETHEUS is a variable; it is an __inputs entry", name)
+		}
+		first := list[0].(map[string]any)
+		input := "${" + in["name"].(string) + "}"
+		cur, _ := first["current"].(map[string]any)
+		if first["name"] != "datasource" || first["type"] != "datasource" || first["query"] != "prometheus" ||
+			first["multi"] != false || first["includeAll"] != false || first["regex"] != "" || first["hide"] != 0.0 ||
+			cur["value"] != input || cur["text"] != input {
+			t.Errorf("%s: first variable %v, want the data source variable of type prometheus, current value %s", name, first, input)
 		}
 		for vname, query := range map[string]string{
 			"node":      `label_values(storj_log_lines_total, node)`,
@@ -271,8 +287,139 @@ func TestDashboardStructure(t *testing.T) {
 func checkDatasource(t *testing.T, where string, ds any) {
 	t.Helper()
 	m, _ := ds.(map[string]any)
-	if m["type"] != "prometheus" || m["uid"] != "${"+gen.DSInput+"}" {
-		t.Errorf("%s: datasource %v, want prometheus ${%s}", where, ds, gen.DSInput)
+	if m["type"] != "prometheus" || m["uid"] != "${datasource}" {
+		t.Errorf("%s: datasource %v, want prometheus ${datasource}", where, ds)
+	}
+}
+
+// walkJSON calls f on every value of a decoded JSON document with its path.
+func walkJSON(path string, v any, f func(path string, v any)) {
+	f(path, v)
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			walkJSON(path+"."+k, e, f)
+		}
+	case []any:
+		for i, e := range v {
+			walkJSON(fmt.Sprintf("%s[%d]", path, i), e, f)
+		}
+	}
+}
+
+// importInputs does what Grafana's import does with the chosen inputs
+// (pkg/services/dashboardimport/utils/dash_template_evaluator.go): drop
+// __inputs and replace ${NAME} of an input in every string.
+func importInputs(d map[string]any, values map[string]string) map[string]any {
+	ref := regexp.MustCompile(`\$\{.+?\}`)
+	var eval func(v any) any
+	eval = func(v any) any {
+		switch v := v.(type) {
+		case string:
+			return ref.ReplaceAllStringFunc(v, func(m string) string {
+				if r, ok := values[strings.TrimSuffix(strings.TrimPrefix(m, "${"), "}")]; ok {
+					return r
+				}
+				return m
+			})
+		case map[string]any:
+			out := map[string]any{}
+			for k, e := range v {
+				if k != "__inputs" {
+					out[k] = eval(e)
+				}
+			}
+			return out
+		case []any:
+			out := make([]any, len(v))
+			for i, e := range v {
+				out[i] = eval(e)
+			}
+			return out
+		}
+		return v
+	}
+	return eval(d).(map[string]any)
+}
+
+// Provisioned as they are, every data source reference is the data source
+// variable (or Grafana's built-in annotations), and the import input
+// appears only as that variable's current value. Imported, the input fills
+// that value and nothing else changes.
+func TestDataSourceProvisionedAndImported(t *testing.T) {
+	for name, d := range loadAll(t) {
+		refs := 0
+		walkJSON("", d, func(path string, v any) {
+			if m, ok := v.(map[string]any); ok && strings.HasSuffix(path, ".datasource") {
+				refs++
+				builtin := m["type"] == "grafana" && m["uid"] == "-- Grafana --" && strings.HasPrefix(path, ".annotations.")
+				if !builtin && (m["type"] != "prometheus" || m["uid"] != "${datasource}" || len(m) != 2) {
+					t.Errorf("%s %s: data source %v, want {type: prometheus, uid: ${datasource}}", name, path, m)
+				}
+			}
+			if s, ok := v.(string); ok && strings.Contains(s, "${DS_") &&
+				path != ".templating.list[0].current.text" && path != ".templating.list[0].current.value" {
+				t.Errorf("%s %s: %q: the import input belongs only to the data source variable", name, path, s)
+			}
+		})
+		if refs < 50 {
+			t.Errorf("%s: only %d data source references", name, refs)
+		}
+
+		imported := importInputs(d, map[string]string{"DS_PROMETHEUS": "chosen-uid"})
+		v := imported["templating"].(map[string]any)["list"].([]any)[0].(map[string]any)
+		if cur := v["current"].(map[string]any); cur["value"] != "chosen-uid" {
+			t.Errorf("%s: imported, the data source variable's current value is %v", name, cur["value"])
+		}
+		if _, ok := imported["__inputs"]; ok {
+			t.Errorf("%s: __inputs left after the import", name)
+		}
+		want := map[string]any{}
+		for k, e := range d {
+			if k != "__inputs" {
+				want[k] = e
+			}
+		}
+		want["templating"] = imported["templating"]
+		if diff := cmp.Diff(want, imported); diff != "" {
+			t.Errorf("%s: the import changes more than the data source variable:\n%s", name, diff)
+		}
+	}
+}
+
+// Grafana 10.4 knows every option except gen.NewerThanRequired, and those
+// have the value that 10.4 ignores to the same effect.
+func TestNewerOptionsKeepTheirValue(t *testing.T) {
+	seen := map[string]bool{}
+	check := func(where, key string, v any) {
+		want, ok := gen.NewerThanRequired[key]
+		if !ok {
+			return
+		}
+		seen[key] = true
+		if !cmp.Equal(v, want.Value) {
+			t.Errorf("%s: %s = %v: Grafana 10.4 does not have it (%s has), keep it %v or raise __requires",
+				where, key, v, want.Since, want.Value)
+		}
+	}
+	for name, d := range loadAll(t) {
+		for _, v := range d["templating"].(map[string]any)["list"].([]any) {
+			vm := v.(map[string]any)
+			for k, e := range vm {
+				check(fmt.Sprintf("%s variable %v", name, vm["name"]), "variable/"+k, e)
+			}
+		}
+		for _, p := range panelsOf(d) {
+			opts, _ := p["options"].(map[string]any)
+			walkJSON("", opts, func(path string, v any) {
+				check(fmt.Sprintf("%s panel %q", name, p["title"]), p["type"].(string)+"/"+strings.TrimPrefix(path, "."), v)
+			})
+		}
+	}
+	for key := range gen.NewerThanRequired {
+		if !seen[key] {
+			t.Errorf("gen.NewerThanRequired lists %s, which no dashboard has", key)
+		}
 	}
 }
 
@@ -654,9 +801,34 @@ func TestExpand(t *testing.T) {
 		{`rate(x{node=~"$node",satellite=~"$satellite"}[$__rate_interval])`, `rate(x{node=~".*",satellite=~".*"}[1m])`},
 		{`increase(x[$__range])`, `increase(x[1h])`},
 		{`x[${__interval}] ${node:regex} $unknown`, `x[15s] .* $unknown`},
+		{`${datasource}`, `${datasource}`}, // a data source, not PromQL
 	} {
 		if got := Expand(c.in, TestVars); got != c.want {
 			t.Errorf("Expand(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestVars sets every variable of the dashboards that PromQL uses and not
+// the data source variable, which selects the Prometheus to ask.
+func TestVarsAreThePromQLVariables(t *testing.T) {
+	for name, d := range loadAll(t) {
+		for _, v := range d["templating"].(map[string]any)["list"].([]any) {
+			vm := v.(map[string]any)
+			vname := vm["name"].(string)
+			_, set := TestVars[vname]
+			if vm["type"] == "datasource" && set || vm["type"] != "datasource" && !set {
+				t.Errorf("%s: variable %s (%v): in TestVars %v", name, vname, vm["type"], set)
+			}
+		}
+	}
+	qs, err := Queries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range qs {
+		if strings.Contains(q.Expr, "datasource") {
+			t.Errorf("%s %q %s: the data source variable in PromQL: %s", q.File, q.Panel, q.RefID, q.Expr)
 		}
 	}
 }

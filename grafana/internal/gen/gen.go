@@ -1,6 +1,8 @@
 // Package gen builds the Grafana dashboards of grafana/ with the Grafana
-// Foundation SDK and renders them as importable JSON: an `__inputs` entry
-// DS_PROMETHEUS that Grafana's import asks for, `__requires`, sorted keys,
+// Foundation SDK and renders them as JSON that both file provisioning and the
+// import UI take unchanged: every panel, query and variable uses the data
+// source variable ${datasource}, whose current value is ${DS_PROMETHEUS}, the
+// `__inputs` entry Grafana's import asks for; plus `__requires`, sorted keys,
 // two-space indentation and a trailing newline, so that the same code always
 // gives the same bytes.
 //
@@ -27,14 +29,44 @@ const (
 	UIDReputation = "storj-reputation"
 )
 
-// DSInput is the name of the datasource input of the dashboards: Grafana's
-// import asks for a Prometheus datasource and replaces ${DS_PROMETHEUS}.
-const DSInput = "DS_PROMETHEUS"
+// The data source of the dashboards. Every panel, query and variable names
+// the data source variable DSVar (type prometheus, ${datasource}): a
+// provisioned dashboard takes Grafana's Prometheus data source (the first in
+// its list when the current value matches none). The variable's current value
+// is ${DSInput}, the dashboards' one `__inputs` entry: Grafana's import asks
+// for a Prometheus data source and writes its uid there (the import replaces
+// ${DS_PROMETHEUS} in every string of the file).
+const (
+	DSVar   = "datasource"
+	DSInput = "DS_PROMETHEUS"
+)
 
-// GrafanaVersion is the Grafana version `__requires` names: the SDK v0.0.22
-// is generated from Grafana's main-branch schemas, whose dashboards carry
-// schemaVersion 42 (Grafana 12).
-const GrafanaVersion = "12.0.0"
+// GrafanaVersion is the oldest Grafana the dashboards work with, as
+// `__requires` names it; SchemaVersion is that release's dashboard schema
+// version (Grafana 10.4 writes 39; the migration steps up to 42 normalize
+// `refresh`, drop `timepicker.time_options` and hide hideFrom.viz fields
+// from tooltips, none of which these dashboards have). The SDK v0.0.22
+// is generated from Grafana's main-branch schemas and writes 42. Panel types
+// and options are 10.4's, except a few newer options that 10.4 ignores (see
+// NewerThanRequired).
+const (
+	GrafanaVersion = "10.4.0"
+	SchemaVersion  = 39
+)
+
+// NewerThanRequired are the options the dashboards carry that Grafana
+// GrafanaVersion does not know (it ignores them), with the release that
+// added each and the one value the dashboards may give it. Keys are "panel
+// type/option path", or "variable/field" for the variables.
+var NewerThanRequired = map[string]struct {
+	Since string
+	Value any
+}{
+	"stat/percentChangeColorMode": {"11.1", "standard"}, // inert: showPercentChange is false
+	"bargauge/legend.showLegend":  {"11.3", false},      // no legend, as in 10.4
+	"heatmap/selectionMode":       {"11.1", "x"},        // drag zooms the time axis, as in 10.4
+	"variable/allowCustomValue":   {"11.4", false},      // 10.4 always takes typed values
+}
 
 // File is one generated dashboard.
 type File struct {
@@ -61,8 +93,9 @@ func Dashboards() ([]File, error) {
 	return files, nil
 }
 
-// Render marshals a dashboard as importable JSON: the SDK's fields plus
-// `__inputs` (the DS_PROMETHEUS datasource input) and `__requires` (Grafana,
+// Render marshals a dashboard as JSON to provision or import: the SDK's
+// fields plus `__inputs` (the DS_PROMETHEUS datasource input, which the data
+// source variable's current value uses) and `__requires` (Grafana,
 // the Prometheus datasource and every panel type used), keys sorted, numbers
 // kept as the SDK wrote them, HTML characters of PromQL (<, >, &) unescaped.
 func Render(d dashboard.Dashboard) ([]byte, error) {
@@ -192,9 +225,10 @@ func (b built[T]) Build() (T, error) { return b.v, nil }
 
 func ptr[T any](v T) *T { return &v }
 
-// ds is the datasource of every panel, query and variable.
+// ds is the datasource of every panel, query and variable: the data source
+// variable.
 func ds() common.DataSourceRef {
-	return common.DataSourceRef{Type: ptr("prometheus"), Uid: ptr("${" + DSInput + "}")}
+	return common.DataSourceRef{Type: ptr("prometheus"), Uid: ptr("${" + DSVar + "}")}
 }
 
 func (bd board) build() (dashboard.Dashboard, error) {
@@ -208,6 +242,7 @@ func (bd board) build() (dashboard.Dashboard, error) {
 		Timezone("browser").
 		Refresh("1m").
 		Annotation(built[dashboard.AnnotationQuery]{builtinAnnotation()}).
+		WithVariable(datasourceVariable()).
 		WithVariable(nodeVariable()).
 		WithVariable(satelliteVariable())
 	for _, l := range links(bd.uid) {
@@ -229,7 +264,9 @@ func (bd board) build() (dashboard.Dashboard, error) {
 		p.GridPos = ptr(g.place(c.w, c.h))
 		db.WithPanel(built[dashboard.Panel]{p})
 	}
-	return db.Build()
+	d, err := db.Build()
+	d.SchemaVersion = SchemaVersion
+	return d, err
 }
 
 func builtinAnnotation() dashboard.AnnotationQuery {
@@ -242,6 +279,25 @@ func builtinAnnotation() dashboard.AnnotationQuery {
 		Type:       ptr("dashboard"),
 		BuiltIn:    ptr(1.0),
 	}
+}
+
+// datasourceVariable picks the Prometheus data source (see DSVar). Its
+// current value is the import input: after an import it is the chosen data
+// source's uid; provisioned as is it matches no data source and Grafana takes
+// the first Prometheus one.
+func datasourceVariable() cog.Builder[dashboard.VariableModel] {
+	input := dashboard.StringOrArrayOfString{String: ptr("${" + DSInput + "}")}
+	v := dashboard.NewVariableModel()
+	v.Type = "datasource"
+	v.Name = DSVar
+	v.Label = ptr("Data source")
+	v.Query = &dashboard.StringOrMap{String: ptr("prometheus")}
+	v.Current = &dashboard.VariableOption{Text: input, Value: input}
+	v.Regex = ptr("")
+	v.Refresh = ptr(dashboard.VariableRefreshOnDashboardLoad)
+	v.Hide = ptr(dashboard.VariableHideDontHide)
+	v.AllowCustomValue = ptr(false)
+	return built[dashboard.VariableModel]{*v}
 }
 
 // The variables: node from the log families every followed node has, and

@@ -456,11 +456,12 @@ func mappingsProp(ms ...dashboard.ValueMapping) dashboard.DynamicConfigValue {
 	return prop("mappings", ms)
 }
 
-// nodeLink links a table's node column to the node detail dashboard.
+// nodeLink links a table's node column to the node detail dashboard, with
+// the same data source, satellites and time range.
 func nodeLink() dashboard.DynamicConfigValue {
 	return prop("links", []any{map[string]any{
 		"title":       "Node detail",
-		"url":         "/d/" + UIDNodeDetail + "?var-node=${__value.raw}&${satellite:queryparam}&${__url_time_range}",
+		"url":         "/d/" + UIDNodeDetail + "?var-node=${__value.raw}&${" + DSVar + ":queryparam}&${satellite:queryparam}&${__url_time_range}",
 		"targetBlank": false,
 	}})
 }
