@@ -2,7 +2,9 @@ package deploy_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,9 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+	"gopkg.in/yaml.v3"
+
+	"github.com/storagenode-exporter/storagenode-exporter/grafana"
 )
 
 // load reads ../docker-compose.yml as docker compose would, with env as the
@@ -254,4 +259,138 @@ func atoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// Grafana provisions the committed dashboards of grafana/ as they are: a
+// read-only mount that a file provider reads, Grafana's own entrypoint, and
+// the default data source a Prometheus, which the dashboards' data source
+// variable takes. Their import input is named nowhere in the stack.
+func TestComposeGrafanaProvisionsDashboardsUnchanged(t *testing.T) {
+	p := load(t, nil)
+	g := service(t, p, "grafana")
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Entrypoint) > 0 || len(g.Command) > 0 {
+		t.Errorf("grafana overrides the image's start: entrypoint %q, command %q", g.Entrypoint, g.Command)
+	}
+	mounts := map[string]types.ServiceVolumeConfig{}
+	for _, v := range g.Volumes {
+		if v.Type == types.VolumeTypeBind {
+			mounts[v.Source] = v
+		}
+	}
+	prov, ok := mounts[filepath.Join(root, "deploy", "grafana", "provisioning")]
+	if !ok || prov.Target != "/etc/grafana/provisioning" || !prov.ReadOnly {
+		t.Fatalf("grafana's provisioning mount: %+v, want deploy/grafana/provisioning read-only at /etc/grafana/provisioning", prov)
+	}
+	dash, ok := mounts[filepath.Join(root, "grafana")]
+	if !ok || !dash.ReadOnly {
+		t.Fatalf("grafana's dashboards mount: %+v, want ../grafana read-only", dash)
+	}
+
+	// a file provider reads the mounted folder
+	var dp struct {
+		Providers []struct {
+			Type    string `yaml:"type"`
+			Options struct {
+				Path string `yaml:"path"`
+			} `yaml:"options"`
+		} `yaml:"providers"`
+	}
+	readYAML(t, "grafana/provisioning/dashboards/storagenode.yml", &dp)
+	if len(dp.Providers) != 1 || dp.Providers[0].Type != "file" || dp.Providers[0].Options.Path != dash.Target {
+		t.Errorf("dashboard providers %+v, want one of type file with path %s", dp.Providers, dash.Target)
+	}
+	// the provider loads every .json below its path: exactly the dashboards
+	var found []string
+	filepath.WalkDir(filepath.Join(root, "grafana"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(path, ".json") {
+			rel, _ := filepath.Rel(filepath.Join(root, "grafana"), path)
+			found = append(found, rel)
+		}
+		return err
+	})
+	want := slices.Clone(grafana.Files)
+	slices.Sort(found)
+	slices.Sort(want)
+	if !slices.Equal(found, want) {
+		t.Errorf("JSON files in the mounted grafana/: %v, want the dashboards %v", found, want)
+	}
+
+	// the default data source is the stack's Prometheus
+	var ds struct {
+		Datasources []struct {
+			Type      string `yaml:"type"`
+			URL       string `yaml:"url"`
+			IsDefault bool   `yaml:"isDefault"`
+		} `yaml:"datasources"`
+	}
+	readYAML(t, "grafana/provisioning/datasources/prometheus.yml", &ds)
+	defaults := 0
+	for _, d := range ds.Datasources {
+		if d.IsDefault {
+			defaults++
+			port := fmt.Sprint(service(t, p, "prometheus").Ports[0].Target)
+			if d.Type != "prometheus" || d.URL != "http://prometheus:"+port {
+				t.Errorf("default data source %+v, want the prometheus service on :%s", d, port)
+			}
+		}
+	}
+	if defaults != 1 {
+		t.Errorf("%d default data sources, want the Prometheus", defaults)
+	}
+
+	// the dashboards' import inputs appear in no file of the stack
+	var inputs []string
+	for _, name := range grafana.Files {
+		data, err := grafana.Dashboard(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d struct {
+			Inputs []struct{ Name string } `json:"__inputs"`
+		}
+		if err := json.Unmarshal(data, &d); err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range d.Inputs {
+			if !slices.Contains(inputs, in.Name) {
+				inputs = append(inputs, in.Name)
+			}
+		}
+	}
+	if len(inputs) == 0 {
+		t.Fatal("the dashboards have no __inputs")
+	}
+	files := []string{filepath.Join(root, "docker-compose.yml")}
+	filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, path)
+		}
+		return err
+	})
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range inputs {
+			if strings.Contains(string(data), in) {
+				t.Errorf("%s mentions the import input %s: the stack provisions the dashboards unchanged", f, in)
+			}
+		}
+	}
+}
+
+func readYAML(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
 }
