@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/linechunk"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 	"io"
 	"os"
 	"runtime"
@@ -77,7 +78,7 @@ func Open(path string) (io.ReadCloser, error) {
 		f = os.Stdin
 	} else {
 		var err error
-		if f, err = os.Open(path); err != nil {
+		if f, err = logfile.Open(path); err != nil {
 			return nil, err
 		}
 		if st, err := f.Stat(); err == nil && st.IsDir() {

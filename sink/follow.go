@@ -6,7 +6,8 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"os"
+
+	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 )
 
 // StartAtEnd prepares a node's log file for following (serve): when none of
@@ -17,7 +18,7 @@ import (
 // catching up the lines written meanwhile. A missing file is fine: a file
 // that appears later is new and is read from its start.
 func (db *DB) StartAtEnd(ctx context.Context, node, path string) error {
-	f, err := os.Open(path)
+	f, err := logfile.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

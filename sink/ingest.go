@@ -8,9 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/linechunk"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 	"io"
 	"net/netip"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -127,7 +127,7 @@ func (in *Ingester) File(ctx context.Context, path string) (FileResult, error) {
 		}
 		in.loaded = true
 	}
-	f, err := os.Open(path)
+	f, err := logfile.Open(path)
 	if err != nil {
 		return res, err
 	}

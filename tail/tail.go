@@ -44,6 +44,10 @@
 // does not exist is logged once too, at Warn, and waited for. While no file
 // can be read, Stats.Err says why.
 //
+// On Windows the file is opened sharing reading, writing and deleting
+// (package internal/logfile), so that holding it open never stops the node
+// or a rotator from renaming or deleting it.
+//
 // Waiting is done by a [Poller]. The default one ([NewPoller]) watches the
 // file's directory with fsnotify, so that writes, creations and renames wake
 // the follower at once, and also wakes on a ticker (1s by default) so that
@@ -70,6 +74,8 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
+
+	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 )
 
 // DefaultPollInterval is the ticker interval of the default poller when
@@ -136,7 +142,8 @@ type Follower struct {
 	cfg Config
 	log *slog.Logger
 
-	// openFile and stat are os.Open and os.Stat, replaceable by tests.
+	// openFile and stat are logfile.Open (os.Open but on Windows, where
+	// it shares deleting too) and os.Stat, replaceable by tests.
 	openFile func(name string) (file, error)
 	stat     func(name string) (fs.FileInfo, error)
 
@@ -160,7 +167,7 @@ func New(cfg Config) *Follower {
 		cfg: cfg,
 		log: logger.With("path", cfg.Path),
 		openFile: func(name string) (file, error) {
-			f, err := os.Open(name)
+			f, err := logfile.Open(name)
 			if err != nil {
 				return nil, err
 			}

@@ -30,7 +30,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -127,15 +126,6 @@ func cpuTicks(pid int) (uint64, error) {
 		return 0, err
 	}
 	return ut + st, nil
-}
-
-func selfCPU() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	return tv(ru.Utime) + tv(ru.Stime)
 }
 
 func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
