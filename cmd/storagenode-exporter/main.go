@@ -47,6 +47,9 @@ func (f LogFlags) New(w io.Writer) *slog.Logger {
 }
 
 func main() {
+	if code, ok := runAsService(os.Args[1:]); ok { // started by the Windows service manager
+		os.Exit(code)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
