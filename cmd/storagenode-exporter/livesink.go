@@ -60,28 +60,12 @@ const (
 )
 
 func newLiveSink(db *sink.DB, retention time.Duration, reg prometheus.Registerer, logger *slog.Logger) *liveSink {
-	s := &liveSink{
+	m := exporter.NewSinkMetrics(reg)
+	return &liveSink{
 		db: db, log: logger, retention: retention, polled: map[string]time.Time{},
-		ch: make(chan sink.Event, sinkBuffer),
-		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "storj_sink_dropped_events_total",
-			Help: "Transfer events not written to the sink because its buffer was full (the database fell behind).",
-		}, []string{"node"}),
-		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "storj_sink_lag_events",
-			Help: "Transfer events counted but not yet committed to the sink.",
-		}, []string{"node"}),
-		errors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "storj_sink_write_errors_total",
-			Help: "Failed writes (batches) to the sink's database.",
-		}),
+		ch:      make(chan sink.Event, sinkBuffer),
+		dropped: m.Dropped, lag: m.Lag, errors: m.WriteErrors, fileLag: m.FileLag,
 	}
-	s.fileLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "storj_sink_file_lag_bytes",
-		Help: "Bytes of a followed log file not yet in the sink (a last line without newline included).",
-	}, []string{"node"})
-	reg.MustRegister(s.dropped, s.lag, s.errors, s.fileLag)
-	return s
 }
 
 func (s *liveSink) counter(node string) *atomic.Int64 {
