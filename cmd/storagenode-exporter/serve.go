@@ -143,7 +143,11 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error 
 		}
 		nodes = append(nodes, n)
 	}
-	reg.MustRegister(newSourceCollector(nodes))
+	sources := make([]exporter.NodeSource, len(nodes))
+	for i, n := range nodes {
+		sources[i] = exporter.NodeSource{Node: n.spec.Name, Source: n.src}
+	}
+	reg.MustRegister(exporter.NewSourceCollector(sources))
 
 	var pollers []*nodeapi.Poller
 	var logOnly []string
@@ -328,49 +332,4 @@ func (c *ServeCmd) nodes(cfg *Config) ([]NodeSpec, error) {
 		return nil, errors.New("only one node can read standard input")
 	}
 	return specs, nil
-}
-
-// sourceCollector reports each source's state at scrape time: up for every
-// source, and rotations, truncations and errors for followed files.
-type sourceCollector struct {
-	up, rotations, truncations, errors *prometheus.Desc
-	nodes                              []*node
-}
-
-func newSourceCollector(nodes []*node) *sourceCollector {
-	d := func(name, help string) *prometheus.Desc {
-		return prometheus.NewDesc(name, help, []string{"node"}, nil)
-	}
-	return &sourceCollector{
-		up:          d("storj_log_source_up", "Whether the node's log source is open and readable (1) or not (0)."),
-		rotations:   d("storj_log_rotations_total", "Rename rotations and re-creations of the node's log file followed."),
-		truncations: d("storj_log_truncations_total", "Truncations (copytruncate) of the node's log file followed."),
-		errors:      d("storj_log_source_errors_total", "Episodes of errors (permission denied, ...) reading the node's log file."),
-		nodes:       nodes,
-	}
-}
-
-var _ prometheus.Collector = (*sourceCollector)(nil)
-
-func (u *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- u.up
-	ch <- u.rotations
-	ch <- u.truncations
-	ch <- u.errors
-}
-
-func (u *sourceCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, n := range u.nodes {
-		v := 0.0
-		if n.src.Up() {
-			v = 1
-		}
-		ch <- prometheus.MustNewConstMetric(u.up, prometheus.GaugeValue, v, n.spec.Name)
-		if f, ok := n.src.(*source.File); ok {
-			st := f.Stats()
-			ch <- prometheus.MustNewConstMetric(u.rotations, prometheus.CounterValue, float64(st.Rotations), n.spec.Name)
-			ch <- prometheus.MustNewConstMetric(u.truncations, prometheus.CounterValue, float64(st.Truncations), n.spec.Name)
-			ch <- prometheus.MustNewConstMetric(u.errors, prometheus.CounterValue, float64(st.Errors), n.spec.Name)
-		}
-	}
 }
