@@ -505,7 +505,7 @@ func TestClientInvalidSatelliteID(t *testing.T) {
 			t.Errorf("Satellite(%q) error = %v", id, err)
 		}
 	}
-	if n := srv.hitCount("/api/sno/satellite/"); n != 0 {
+	if n := srv.Hits("/api/sno/satellite/"); n != 0 {
 		t.Errorf("%d requests sent for invalid IDs", n)
 	}
 }

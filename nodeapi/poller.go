@@ -323,3 +323,12 @@ func (p *Poller) Snapshot() Snapshot {
 	s.Requests = maps.Clone(s.Requests)
 	return s
 }
+
+// Interval returns the time between two polls.
+func (p *Poller) Interval() time.Duration { return p.interval }
+
+// PayoutInterval returns the least time between two payout requests.
+func (p *Poller) PayoutInterval() time.Duration { return p.payoutInterval }
+
+// Now returns the poller's clock's time (PollerOptions.Now).
+func (p *Poller) Now() time.Time { return p.now() }

@@ -9,15 +9,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
 	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
+	"github.com/storagenode-exporter/storagenode-exporter/nodeapi/nodeapitest"
 )
 
 // t0 is "now" in the v1.162 fixtures.
 var t0 = time.Date(2026, 9, 5, 14, 20, 0, 0, time.UTC)
 
 type pollerEnv struct {
-	srv   *nodeServer
-	clock *fakeClock
+	srv   *nodeapitest.Server
+	clock *testutil.Clock
 	logs  *logBuffer
 	p     *nodeapi.Poller
 }
@@ -26,7 +28,7 @@ func newPollerEnv(t *testing.T, version string) *pollerEnv {
 	t.Helper()
 	env := &pollerEnv{
 		srv:   newNodeServer(t, version),
-		clock: newFakeClock(t0),
+		clock: testutil.NewClock(t0),
 		logs:  &logBuffer{},
 	}
 	env.p = nodeapi.NewPoller("node1", newClient(t, env.srv.URL, 5*time.Second), nodeapi.PollerOptions{
@@ -68,7 +70,7 @@ func TestPollerSuccess(t *testing.T) {
 			t.Errorf("Requests[%s] = %+v, %v", e, r, ok)
 		}
 	}
-	if _, ok := s.Requests[nodeapi.EndpointSatellites]; ok || env.srv.hitCount("/api/sno/satellites") != 0 {
+	if _, ok := s.Requests[nodeapi.EndpointSatellites]; ok || env.srv.Hits("/api/sno/satellites") != 0 {
 		t.Error("the poller requested /api/sno/satellites")
 	}
 	if got := env.logs.count(`msg="node API up"`, "node=node1"); got != 1 {
@@ -91,7 +93,7 @@ func TestPollerFailureClearsData(t *testing.T) {
 		t.Fatalf("PollOnce: %v", err)
 	}
 
-	env.srv.failAll.Store(true)
+	env.srv.FailAll.Store(true)
 	for i := range 3 {
 		env.clock.Add(time.Minute)
 		err := env.p.PollOnce(ctx)
@@ -117,7 +119,7 @@ func TestPollerFailureClearsData(t *testing.T) {
 		t.Errorf("WARN line does not say what failed; logs:\n%s", env.logs)
 	}
 
-	env.srv.failAll.Store(false)
+	env.srv.FailAll.Store(false)
 	env.clock.Add(time.Minute)
 	if err := env.p.PollOnce(ctx); err != nil {
 		t.Fatalf("PollOnce after recovery: %v", err)
@@ -136,7 +138,7 @@ func TestPollerFailureClearsData(t *testing.T) {
 func TestPollerFirstPollFails(t *testing.T) {
 	t.Parallel()
 	env := newPollerEnv(t, "v1.162")
-	env.srv.failAll.Store(true)
+	env.srv.FailAll.Store(true)
 	if err := env.p.PollOnce(t.Context()); err == nil {
 		t.Fatal("PollOnce: no error")
 	}
@@ -151,7 +153,7 @@ func TestPollerFirstPollFails(t *testing.T) {
 func TestPollerSatelliteFailureMarksDown(t *testing.T) {
 	t.Parallel()
 	env := newPollerEnv(t, "v1.162")
-	env.srv.failSatellite.Store(true)
+	env.srv.FailSatellite.Store(true)
 	err := env.p.PollOnce(t.Context())
 	if err == nil {
 		t.Fatal("PollOnce: no error")
@@ -163,7 +165,7 @@ func TestPollerSatelliteFailureMarksDown(t *testing.T) {
 	if r := s.Requests[nodeapi.EndpointSatellite]; r.Success || r.Err == nil {
 		t.Errorf("Requests[satellite] = %+v", r)
 	}
-	if n := env.srv.hitCount("/api/sno/estimated-payout"); n != 0 {
+	if n := env.srv.Hits("/api/sno/estimated-payout"); n != 0 {
 		t.Errorf("payout requested %d times while down", n)
 	}
 }
@@ -193,7 +195,7 @@ func TestPollerPayoutInterval(t *testing.T) {
 		if err := env.p.PollOnce(t.Context()); err != nil {
 			t.Fatalf("at +%v: PollOnce: %v", st.at, err)
 		}
-		if got := env.srv.hitCount("/api/sno/estimated-payout"); got != st.want {
+		if got := env.srv.Hits("/api/sno/estimated-payout"); got != st.want {
 			t.Errorf("at +%v: %d payout requests, want %d", st.at, got, st.want)
 		}
 		s := env.p.Snapshot()
@@ -201,7 +203,7 @@ func TestPollerPayoutInterval(t *testing.T) {
 			t.Errorf("at +%v: payout %v from %v, want from %v", st.at, s.Payout != nil, s.PayoutTime, wantTime)
 		}
 	}
-	if got, want := env.srv.hitCount("/api/sno/"), len(steps); got != want {
+	if got, want := env.srv.Hits("/api/sno/"), len(steps); got != want {
 		t.Errorf("%d dashboard requests, want %d", got, want)
 	}
 }
@@ -210,7 +212,7 @@ func TestPollerPayoutFailureKeepsNodeUp(t *testing.T) {
 	t.Parallel()
 	env := newPollerEnv(t, "v1.162")
 	ctx := t.Context()
-	env.srv.failPayout.Store(true)
+	env.srv.FailPayout.Store(true)
 	for range 2 {
 		if err := env.p.PollOnce(ctx); err != nil {
 			t.Fatalf("PollOnce: %v", err)
@@ -234,7 +236,7 @@ func TestPollerPayoutFailureKeepsNodeUp(t *testing.T) {
 		t.Errorf("node reported down for a payout failure")
 	}
 
-	env.srv.failPayout.Store(false)
+	env.srv.FailPayout.Store(false)
 	if err := env.p.PollOnce(ctx); err != nil {
 		t.Fatalf("PollOnce: %v", err)
 	}
@@ -253,13 +255,13 @@ func TestPollerPayoutSurvivesShortOutage(t *testing.T) {
 	if err := env.p.PollOnce(ctx); err != nil {
 		t.Fatalf("PollOnce: %v", err)
 	}
-	env.srv.failAll.Store(true)
+	env.srv.FailAll.Store(true)
 	env.clock.Add(time.Minute)
 	_ = env.p.PollOnce(ctx)
 	if s := env.p.Snapshot(); s.Payout != nil {
 		t.Error("payout shown while down")
 	}
-	env.srv.failAll.Store(false)
+	env.srv.FailAll.Store(false)
 	env.clock.Add(time.Minute)
 	if err := env.p.PollOnce(ctx); err != nil {
 		t.Fatalf("PollOnce: %v", err)
@@ -268,7 +270,7 @@ func TestPollerPayoutSurvivesShortOutage(t *testing.T) {
 	if s.Payout == nil || !s.PayoutTime.Equal(t0) {
 		t.Errorf("payout after recovery: %v from %v, want the one from %v", s.Payout != nil, s.PayoutTime, t0)
 	}
-	if n := env.srv.hitCount("/api/sno/estimated-payout"); n != 1 {
+	if n := env.srv.Hits("/api/sno/estimated-payout"); n != 1 {
 		t.Errorf("%d payout requests, want 1", n)
 	}
 }
@@ -326,7 +328,7 @@ func TestPollerRun(t *testing.T) {
 	deadline := time.After(10 * time.Second)
 	for i := range 3 { // the immediate poll and two ticks
 		select {
-		case <-srv.snoHit:
+		case <-srv.SNOHit:
 		case <-deadline:
 			t.Fatalf("only %d polls", i)
 		}
@@ -343,7 +345,7 @@ func TestPollerRun(t *testing.T) {
 	if s := p.Snapshot(); !s.Up || s.Dashboard == nil {
 		t.Errorf("snapshot after Run: %+v", s)
 	}
-	if n := srv.hitCount("/api/sno/estimated-payout"); n != 1 {
+	if n := srv.Hits("/api/sno/estimated-payout"); n != 1 {
 		t.Errorf("%d payout requests, want 1", n)
 	}
 }

@@ -173,7 +173,7 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error 
 	if live != nil {
 		live.pollers = pollers // set before the sink's goroutine starts
 	}
-	reg.MustRegister(nodeapi.NewCollector(pollers, nodeapi.CollectorOptions{
+	reg.MustRegister(exporter.NewNodeAPICollector(pollers, exporter.NodeAPIOptions{
 		ExposeWallet: c.NodeAPI.ExposeWallet, LogScores: scores, LogOnlyNodes: logOnly,
 		// data is stale when polls stop succeeding, not when one poll is slow
 		MaxAge: 3*c.NodeAPI.PollInterval + 2*c.NodeAPI.Timeout,

@@ -26,6 +26,7 @@ import (
 
 	"github.com/storagenode-exporter/storagenode-exporter/forward"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
+	"github.com/storagenode-exporter/storagenode-exporter/nodeapi/nodeapitest"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
 )
 
@@ -147,31 +148,7 @@ var volatile = regexp.MustCompile(`^(go_|process_|storj_exporter_build_info|prom
 // node's API on :14002 would.
 func fakeNode(t *testing.T, version string) *httptest.Server {
 	t.Helper()
-	dir := filepath.Join("../../testdata/nodeapi", version)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var file string
-		switch p := r.URL.Path; {
-		case p == "/api/sno/" || p == "/api/sno":
-			file = "sno.json"
-		case p == "/api/sno/satellites":
-			file = "satellites.json"
-		case p == "/api/sno/estimated-payout":
-			file = "estimated-payout.json"
-		case strings.HasPrefix(p, "/api/sno/satellite/"):
-			file = "satellite-" + strings.TrimPrefix(p, "/api/sno/satellite/") + ".json"
-		}
-		data, err := os.ReadFile(filepath.Join(dir, file))
-		if file == "" || err != nil {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusNotFound)
-			fmt.Fprint(w, `{"error":"not found"}`)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.Write(data)
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+	return nodeapitest.NewServer(t, "../../testdata/nodeapi", version).Server
 }
 
 // The golden end-to-end test: serve on the fixture log, scrape, compare with

@@ -1,4 +1,4 @@
-package nodeapi
+package exporter
 
 import (
 	"sort"
@@ -6,11 +6,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 )
 
-// CollectorOptions configure a Collector.
-type CollectorOptions struct {
+// NodeAPIOptions configure a NodeAPICollector.
+type NodeAPIOptions struct {
 	// ExposeWallet adds the operator's wallet address as a label of
 	// storj_node_info. Off by default: the address identifies the operator.
 	ExposeWallet bool
@@ -22,30 +23,59 @@ type CollectorOptions struct {
 	// ("node scores updated"). They fill the three score gauges of a node
 	// whose API is not served (down, stale or not configured), so that each
 	// series has one owner: the API while it answers, else the log.
-	LogScores ScoreSource
+	LogScores nodeapi.ScoreSource
 	// LogOnlyNodes are nodes without a poller whose log scores are exported.
 	LogOnlyNodes []string
 }
 
-// Scores are a satellite's reputation scores (0..1).
-type Scores struct{ Audit, Suspension, Online float64 }
-
-// ScoreSource gives the last scores a node's log reported, by satellite
-// label value (name, or ID for unknown satellites).
-type ScoreSource interface {
-	LogScores(node string) map[string]Scores
-}
-
-// Collector exports the pollers' snapshots as Prometheus gauges. Collect
-// reads snapshots only; it never calls a node.
+// NodeAPICollector exports the node-API pollers' snapshots (package
+// nodeapi) as Prometheus gauges.
+//
+// About the poll (node = the configured name):
+//
+//	storj_nodeapi_up{node}
+//	storj_nodeapi_last_success_timestamp_seconds{node}
+//	storj_nodeapi_request_duration_seconds{node,endpoint}  endpoint: sno, satellite, estimated_payout
+//	storj_nodeapi_request_success{node,endpoint}
+//
+// From /api/sno/:
+//
+//	storj_node_info{node,node_id,version,allowed_version,quic_status[,wallet]} 1
+//	storj_node_up_to_date{node}
+//	storj_node_last_pinged_timestamp_seconds{node}    absent if never
+//	storj_node_started_timestamp_seconds{node}
+//	storj_node_disk_{used,free,allocated,trash,overused,reclaimable}_bytes{node}
+//	storj_node_bandwidth_month_bytes{node}
+//	storj_satellite_{disqualified,suspended,vetted}{node,satellite}
+//
+// From /api/sno/satellite/{id} (satellite = us1, eu1, ap1, saltlake, or the ID):
+//
+//	storj_satellite_{audit,suspension,online}_score{node,satellite}
+//	storj_satellite_joined_timestamp_seconds{node,satellite}
+//	storj_satellite_month_egress_bytes{node,satellite,kind}   kind: usage, repair, audit
+//	storj_satellite_month_ingress_bytes{node,satellite,kind}  kind: usage, repair
+//	storj_satellite_month_stored_byte_seconds{node,satellite} (the API's byte-hours x 3600, in base units)
+//
+// From /api/sno/estimated-payout (cents converted to dollars):
+//
+//	storj_payout_dollars{node,month,component}  month: current, previous;
+//	                                            component: egress, repair_audit, disk, held, payout
+//	storj_payout_expected_month_dollars{node}
+//
+// Values a node version does not report are left out rather than exported
+// as 0: storj_node_disk_reclaimable_bytes before v1.143,
+// storj_satellite_vetted before v1.131, the scores before v1.21,
+// storj_payout_expected_month_dollars before v1.21.
+//
+// Collect reads snapshots only; it never calls a node.
 //
 // For a node that is down (its last poll failed) or whose data is older
 // than MaxAge, only storj_nodeapi_up 0 and, if it ever succeeded,
 // storj_nodeapi_last_success_timestamp_seconds are exported. Node names
 // must be unique across the pollers.
-type Collector struct {
-	pollers []*Poller
-	opts    CollectorOptions
+type NodeAPICollector struct {
+	pollers []*nodeapi.Poller
+	opts    NodeAPIOptions
 
 	up, lastSuccess, reqDuration, reqSuccess      *prometheus.Desc
 	info, upToDate, lastPinged, started           *prometheus.Desc
@@ -57,10 +87,10 @@ type Collector struct {
 	payout, payoutExpected                        *prometheus.Desc
 }
 
-var _ prometheus.Collector = (*Collector)(nil)
+var _ prometheus.Collector = (*NodeAPICollector)(nil)
 
-// NewCollector returns a collector of the pollers' snapshots.
-func NewCollector(pollers []*Poller, opts CollectorOptions) *Collector {
+// NewNodeAPICollector returns a collector of the pollers' snapshots.
+func NewNodeAPICollector(pollers []*nodeapi.Poller, opts NodeAPIOptions) *NodeAPICollector {
 	node := []string{"node"}
 	sat := []string{"node", "satellite"}
 	g := func(name, help string, labels []string) *prometheus.Desc {
@@ -70,8 +100,8 @@ func NewCollector(pollers []*Poller, opts CollectorOptions) *Collector {
 	if opts.ExposeWallet {
 		infoLabels = append(infoLabels, "wallet")
 	}
-	return &Collector{
-		pollers: append([]*Poller(nil), pollers...),
+	return &NodeAPICollector{
+		pollers: append([]*nodeapi.Poller(nil), pollers...),
 		opts:    opts,
 
 		up:          g("storj_nodeapi_up", "1 if the last poll of the node's API succeeded and is recent, else 0.", node),
@@ -110,7 +140,7 @@ func NewCollector(pollers []*Poller, opts CollectorOptions) *Collector {
 }
 
 // Describe sends the descriptors of every metric the collector can export.
-func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+func (c *NodeAPICollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.up, c.lastSuccess, c.reqDuration, c.reqSuccess,
 		c.info, c.upToDate, c.lastPinged, c.started,
@@ -126,10 +156,10 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect sends the metrics of every poller's current snapshot.
-func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+func (c *NodeAPICollector) Collect(ch chan<- prometheus.Metric) {
 	for _, p := range c.pollers {
 		if !c.collect(ch, p) {
-			c.collectLogScores(ch, p.node)
+			c.collectLogScores(ch, p.Node())
 		}
 	}
 	for _, node := range c.opts.LogOnlyNodes {
@@ -138,7 +168,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // collectLogScores sends the scores from the node's log, if any.
-func (c *Collector) collectLogScores(ch chan<- prometheus.Metric, node string) {
+func (c *NodeAPICollector) collectLogScores(ch chan<- prometheus.Metric, node string) {
 	if c.opts.LogScores == nil {
 		return
 	}
@@ -150,7 +180,7 @@ func (c *Collector) collectLogScores(ch chan<- prometheus.Metric, node string) {
 }
 
 // collect sends a poller's metrics and reports whether its data was served.
-func (c *Collector) collect(ch chan<- prometheus.Metric, p *Poller) bool {
+func (c *NodeAPICollector) collect(ch chan<- prometheus.Metric, p *nodeapi.Poller) bool {
 	s := p.Snapshot()
 	node := s.Node
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
@@ -159,9 +189,9 @@ func (c *Collector) collect(ch chan<- prometheus.Metric, p *Poller) bool {
 
 	maxAge := c.opts.MaxAge
 	if maxAge <= 0 {
-		maxAge = 3 * p.interval
+		maxAge = 3 * p.Interval()
 	}
-	now := p.now()
+	now := p.Now()
 	fresh := s.Up && s.Dashboard != nil && now.Sub(s.LastSuccess) <= maxAge
 
 	gauge(c.up, boolFloat(fresh), node)
@@ -172,7 +202,7 @@ func (c *Collector) collect(ch chan<- prometheus.Metric, p *Poller) bool {
 		return false // stale or missing data must not pass for current
 	}
 
-	for _, e := range []Endpoint{EndpointSNO, EndpointSatellites, EndpointSatellite, EndpointEstimatedPayout} {
+	for _, e := range []nodeapi.Endpoint{nodeapi.EndpointSNO, nodeapi.EndpointSatellites, nodeapi.EndpointSatellite, nodeapi.EndpointEstimatedPayout} {
 		if r, ok := s.Requests[e]; ok {
 			gauge(c.reqDuration, r.Duration.Seconds(), node, string(e))
 			gauge(c.reqSuccess, boolFloat(r.Success), node, string(e))
@@ -206,10 +236,10 @@ func (c *Collector) collect(ch chan<- prometheus.Metric, p *Poller) bool {
 
 	c.collectSatellites(gauge, node, d, s.Satellites)
 
-	if s.Payout != nil && now.Sub(s.PayoutTime) <= maxAge+p.payoutInterval {
+	if s.Payout != nil && now.Sub(s.PayoutTime) <= maxAge+p.PayoutInterval() {
 		for _, m := range []struct {
 			name string
-			v    PayoutMonth
+			v    nodeapi.PayoutMonth
 		}{{"current", s.Payout.CurrentMonth}, {"previous", s.Payout.PreviousMonth}} {
 			gauge(c.payout, m.v.EgressBandwidthPayout/100, node, m.name, "egress")
 			gauge(c.payout, m.v.EgressRepairAuditPayout/100, node, m.name, "repair_audit")
@@ -224,9 +254,9 @@ func (c *Collector) collect(ch chan<- prometheus.Metric, p *Poller) bool {
 	return true
 }
 
-func (c *Collector) collectSatellites(gauge func(*prometheus.Desc, float64, ...string), node string, d *Dashboard, details map[string]*SatelliteDetail) {
+func (c *NodeAPICollector) collectSatellites(gauge func(*prometheus.Desc, float64, ...string), node string, d *nodeapi.Dashboard, details map[string]*nodeapi.SatelliteDetail) {
 	seen := make(map[string]bool, len(d.Satellites))
-	sats := append([]SatelliteStatus(nil), d.Satellites...)
+	sats := append([]nodeapi.SatelliteStatus(nil), d.Satellites...)
 	sort.Slice(sats, func(i, j int) bool { return sats[i].ID < sats[j].ID })
 	for _, st := range sats {
 		if seen[st.ID] {

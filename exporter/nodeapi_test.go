@@ -1,13 +1,16 @@
-package nodeapi_test
+package exporter_test
 
 import (
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/storagenode-exporter/storagenode-exporter/exporter"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
 	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
+	"github.com/storagenode-exporter/storagenode-exporter/nodeapi/nodeapitest"
 )
 
 const (
@@ -164,6 +167,33 @@ var healthyV162Names = []string{
 	"storj_payout_dollars", "storj_payout_expected_month_dollars",
 }
 
+// t0 is "now" in the v1.162 fixtures.
+var t0 = time.Date(2026, 9, 5, 14, 20, 0, 0, time.UTC)
+
+// pollerEnv is a poller of a fake node (the fixtures of
+// ../testdata/nodeapi) on a clock of the test's.
+type pollerEnv struct {
+	srv   *nodeapitest.Server
+	clock *testutil.Clock
+	p     *nodeapi.Poller
+}
+
+func newPollerEnv(t *testing.T, version string) *pollerEnv {
+	t.Helper()
+	env := &pollerEnv{srv: nodeapitest.NewServer(t, "../testdata/nodeapi", version), clock: testutil.NewClock(t0)}
+	env.p = nodeapi.NewPoller("node1", apiClient(t, env.srv.URL), nodeapi.PollerOptions{Now: env.clock.Now})
+	return env
+}
+
+func apiClient(t *testing.T, url string) *nodeapi.Client {
+	t.Helper()
+	c, err := nodeapi.NewClient(url, 5*time.Second, nil)
+	if err != nil {
+		t.Fatalf("NewClient(%q): %v", url, err)
+	}
+	return c
+}
+
 func polledEnv(t *testing.T, version string) *pollerEnv {
 	t.Helper()
 	env := newPollerEnv(t, version)
@@ -173,27 +203,27 @@ func polledEnv(t *testing.T, version string) *pollerEnv {
 	return env
 }
 
-func TestCollectorHealthy(t *testing.T) {
+func TestNodeAPICollectorHealthy(t *testing.T) {
 	t.Parallel()
 	env := polledEnv(t, "v1.162")
-	c := nodeapi.NewCollector([]*nodeapi.Poller{env.p}, nodeapi.CollectorOptions{})
-	if err := testutil.CollectAndCompare(c, strings.NewReader(healthyV162), healthyV162Names...); err != nil {
+	c := exporter.NewNodeAPICollector([]*nodeapi.Poller{env.p}, exporter.NodeAPIOptions{})
+	if err := promtest.CollectAndCompare(c, strings.NewReader(healthyV162), healthyV162Names...); err != nil {
 		t.Error(err)
 	}
 	// Every metric is accounted for: the listed ones plus the two process
 	// timestamps.
-	if got, want := testutil.CollectAndCount(c), 82; got != want {
+	if got, want := promtest.CollectAndCount(c), 82; got != want {
 		t.Errorf("%d series, want %d", got, want)
 	}
-	if got := testutil.CollectAndCount(c, "storj_node_last_pinged_timestamp_seconds", "storj_node_started_timestamp_seconds"); got != 2 {
+	if got := promtest.CollectAndCount(c, "storj_node_last_pinged_timestamp_seconds", "storj_node_started_timestamp_seconds"); got != 2 {
 		t.Errorf("%d process timestamps, want 2", got)
 	}
 }
 
-func TestCollectorGeneration1(t *testing.T) {
+func TestNodeAPICollectorGeneration1(t *testing.T) {
 	t.Parallel()
 	env := polledEnv(t, "v1.142")
-	c := nodeapi.NewCollector([]*nodeapi.Poller{env.p}, nodeapi.CollectorOptions{})
+	c := exporter.NewNodeAPICollector([]*nodeapi.Poller{env.p}, exporter.NodeAPIOptions{})
 	// Used and free from used + trash (§5.12); no reclaimable before v1.143.
 	const want = `
 # HELP storj_node_disk_used_bytes Disk space the node occupies, trash included.
@@ -221,7 +251,7 @@ storj_satellite_suspended{node="node1",satellite="eu1"} 0
 storj_satellite_suspended{node="node1",satellite="saltlake"} 0
 storj_satellite_suspended{node="node1",satellite="us1"} 0
 `
-	if err := testutil.CollectAndCompare(c, strings.NewReader(want),
+	if err := promtest.CollectAndCompare(c, strings.NewReader(want),
 		"storj_node_disk_used_bytes", "storj_node_disk_free_bytes", "storj_node_disk_allocated_bytes",
 		"storj_node_disk_trash_bytes", "storj_node_disk_overused_bytes", "storj_node_disk_reclaimable_bytes",
 		"storj_node_last_pinged_timestamp_seconds", "storj_satellite_suspended"); err != nil {
@@ -229,52 +259,52 @@ storj_satellite_suspended{node="node1",satellite="us1"} 0
 	}
 }
 
-func TestCollectorDown(t *testing.T) {
+func TestNodeAPICollectorDown(t *testing.T) {
 	t.Parallel()
 	t.Run("never succeeded", func(t *testing.T) {
 		t.Parallel()
 		env := newPollerEnv(t, "v1.162")
-		env.srv.failAll.Store(true)
+		env.srv.FailAll.Store(true)
 		_ = env.p.PollOnce(t.Context())
-		c := nodeapi.NewCollector([]*nodeapi.Poller{env.p}, nodeapi.CollectorOptions{})
+		c := exporter.NewNodeAPICollector([]*nodeapi.Poller{env.p}, exporter.NodeAPIOptions{})
 		want := helpUp + `storj_nodeapi_up{node="node1"} 0` + "\n"
-		if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+		if err := promtest.CollectAndCompare(c, strings.NewReader(want)); err != nil {
 			t.Error(err)
 		}
 	})
 	t.Run("not polled yet", func(t *testing.T) {
 		t.Parallel()
 		env := newPollerEnv(t, "v1.162")
-		c := nodeapi.NewCollector([]*nodeapi.Poller{env.p}, nodeapi.CollectorOptions{})
+		c := exporter.NewNodeAPICollector([]*nodeapi.Poller{env.p}, exporter.NodeAPIOptions{})
 		want := helpUp + `storj_nodeapi_up{node="node1"} 0` + "\n"
-		if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+		if err := promtest.CollectAndCompare(c, strings.NewReader(want)); err != nil {
 			t.Error(err)
 		}
 	})
 	t.Run("after a success", func(t *testing.T) {
 		t.Parallel()
 		env := polledEnv(t, "v1.162")
-		env.srv.failAll.Store(true)
+		env.srv.FailAll.Store(true)
 		env.clock.Add(time.Minute)
 		_ = env.p.PollOnce(t.Context())
-		c := nodeapi.NewCollector([]*nodeapi.Poller{env.p}, nodeapi.CollectorOptions{})
+		c := exporter.NewNodeAPICollector([]*nodeapi.Poller{env.p}, exporter.NodeAPIOptions{})
 		want := helpUp + `storj_nodeapi_up{node="node1"} 0
 ` + helpLastSuccess + `storj_nodeapi_last_success_timestamp_seconds{node="node1"} 1.788618e+09
 `
-		if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+		if err := promtest.CollectAndCompare(c, strings.NewReader(want)); err != nil {
 			t.Error(err)
 		}
 	})
 }
 
-func TestCollectorStale(t *testing.T) {
+func TestNodeAPICollectorStale(t *testing.T) {
 	t.Parallel()
 	env := polledEnv(t, "v1.162")
-	c := nodeapi.NewCollector([]*nodeapi.Poller{env.p}, nodeapi.CollectorOptions{})
+	c := exporter.NewNodeAPICollector([]*nodeapi.Poller{env.p}, exporter.NodeAPIOptions{})
 
 	// At the limit (3 × the 1m interval) the data is still served.
 	env.clock.Add(3 * time.Minute)
-	if err := testutil.CollectAndCompare(c, strings.NewReader(healthyV162), healthyV162Names...); err != nil {
+	if err := promtest.CollectAndCompare(c, strings.NewReader(healthyV162), healthyV162Names...); err != nil {
 		t.Errorf("at max age: %v", err)
 	}
 
@@ -282,19 +312,19 @@ func TestCollectorStale(t *testing.T) {
 	want := helpUp + `storj_nodeapi_up{node="node1"} 0
 ` + helpLastSuccess + `storj_nodeapi_last_success_timestamp_seconds{node="node1"} 1.788618e+09
 `
-	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+	if err := promtest.CollectAndCompare(c, strings.NewReader(want)); err != nil {
 		t.Errorf("past max age: %v", err)
 	}
 }
 
-func TestCollectorPayoutFailing(t *testing.T) {
+func TestNodeAPICollectorPayoutFailing(t *testing.T) {
 	t.Parallel()
 	env := newPollerEnv(t, "v1.162")
-	env.srv.failPayout.Store(true)
+	env.srv.FailPayout.Store(true)
 	if err := env.p.PollOnce(t.Context()); err != nil {
 		t.Fatalf("PollOnce: %v", err)
 	}
-	c := nodeapi.NewCollector([]*nodeapi.Poller{env.p}, nodeapi.CollectorOptions{})
+	c := exporter.NewNodeAPICollector([]*nodeapi.Poller{env.p}, exporter.NodeAPIOptions{})
 	want := helpUp + `storj_nodeapi_up{node="node1"} 1
 # HELP storj_nodeapi_request_success 1 if the last request to a node API endpoint succeeded (for satellite: all of the poll's), else 0.
 # TYPE storj_nodeapi_request_success gauge
@@ -302,16 +332,16 @@ storj_nodeapi_request_success{endpoint="estimated_payout",node="node1"} 0
 storj_nodeapi_request_success{endpoint="satellite",node="node1"} 1
 storj_nodeapi_request_success{endpoint="sno",node="node1"} 1
 `
-	if err := testutil.CollectAndCompare(c, strings.NewReader(want),
+	if err := promtest.CollectAndCompare(c, strings.NewReader(want),
 		"storj_nodeapi_up", "storj_nodeapi_request_success", "storj_payout_dollars", "storj_payout_expected_month_dollars"); err != nil {
 		t.Error(err)
 	}
-	if n := testutil.CollectAndCount(c, "storj_node_disk_used_bytes"); n != 1 {
+	if n := promtest.CollectAndCount(c, "storj_node_disk_used_bytes"); n != 1 {
 		t.Errorf("%d disk series, want 1", n)
 	}
 }
 
-func TestCollectorWallet(t *testing.T) {
+func TestNodeAPICollectorWallet(t *testing.T) {
 	t.Parallel()
 	env := polledEnv(t, "v1.162")
 	const infoHelp = "# HELP storj_node_info Node identity and version; always 1.\n# TYPE storj_node_info gauge\n"
@@ -323,38 +353,38 @@ func TestCollectorWallet(t *testing.T) {
 		{true, infoHelp + `storj_node_info{allowed_version="1.158.8",node="node1",node_id="12R9pRWwL8ckaRacpKGZUwSNnojCFwAfets35v5ZHdHFP6qBTP4",quic_status="OK",version="1.162.3",wallet="0x9f3b2c61a7d04e5b8c19f2ad7e66b4c03d5a18e7"} 1` + "\n"},
 	}
 	for _, tt := range tests {
-		c := nodeapi.NewCollector([]*nodeapi.Poller{env.p}, nodeapi.CollectorOptions{ExposeWallet: tt.expose})
-		if err := testutil.CollectAndCompare(c, strings.NewReader(tt.want), "storj_node_info"); err != nil {
+		c := exporter.NewNodeAPICollector([]*nodeapi.Poller{env.p}, exporter.NodeAPIOptions{ExposeWallet: tt.expose})
+		if err := promtest.CollectAndCompare(c, strings.NewReader(tt.want), "storj_node_info"); err != nil {
 			t.Errorf("ExposeWallet %v: %v", tt.expose, err)
 		}
 	}
 }
 
-func TestCollectorTwoNodes(t *testing.T) {
+func TestNodeAPICollectorTwoNodes(t *testing.T) {
 	t.Parallel()
 	a := polledEnv(t, "v1.162")
 	b := newPollerEnv(t, "v1.142")
-	b.srv.failAll.Store(true)
+	b.srv.FailAll.Store(true)
 	_ = b.p.PollOnce(t.Context())
-	pb := nodeapi.NewPoller("node2", newClient(t, b.srv.URL, time.Second), nodeapi.PollerOptions{Now: b.clock.Now})
+	pb := nodeapi.NewPoller("node2", apiClient(t, b.srv.URL), nodeapi.PollerOptions{Now: b.clock.Now})
 	_ = pb.PollOnce(t.Context())
-	c := nodeapi.NewCollector([]*nodeapi.Poller{a.p, pb}, nodeapi.CollectorOptions{})
+	c := exporter.NewNodeAPICollector([]*nodeapi.Poller{a.p, pb}, exporter.NodeAPIOptions{})
 	want := helpUp + `storj_nodeapi_up{node="node1"} 1
 storj_nodeapi_up{node="node2"} 0
 `
-	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "storj_nodeapi_up"); err != nil {
+	if err := promtest.CollectAndCompare(c, strings.NewReader(want), "storj_nodeapi_up"); err != nil {
 		t.Error(err)
 	}
 }
 
-// TestCollectorLint lints every metric of a healthy node, and of both
+// TestNodeAPICollectorLint lints every metric of a healthy node, and of both
 // generations: no problem is accepted.
-func TestCollectorLint(t *testing.T) {
+func TestNodeAPICollectorLint(t *testing.T) {
 	t.Parallel()
 	for _, version := range []string{"v1.142", "v1.162"} {
 		env := polledEnv(t, version)
-		c := nodeapi.NewCollector([]*nodeapi.Poller{env.p}, nodeapi.CollectorOptions{ExposeWallet: true})
-		problems, err := testutil.CollectAndLint(c)
+		c := exporter.NewNodeAPICollector([]*nodeapi.Poller{env.p}, exporter.NodeAPIOptions{ExposeWallet: true})
+		problems, err := promtest.CollectAndLint(c)
 		if err != nil {
 			t.Fatalf("%s: CollectAndLint: %v", version, err)
 		}
