@@ -36,15 +36,21 @@ func (r *rng) u64() uint64 {
 }
 
 // intn returns a value in [0, n) for n > 0.
-func (r *rng) intn(n int) int {
+func (r *rng) intn(n int) int { return int(r.intn64(int64(n))) }
+
+// intn64 is intn for values beyond 32 bits (int has 32 on arm and 386).
+func (r *rng) intn64(n int64) int64 {
 	if n < 1<<32 {
-		return int(((r.u64() >> 32) * uint64(n)) >> 32)
+		return int64(((r.u64() >> 32) * uint64(n)) >> 32)
 	}
-	return int(r.u64() % uint64(n))
+	return int64(r.u64() % uint64(n))
 }
 
 // rangeInt returns a value in [lo, hi].
-func (r *rng) rangeInt(lo, hi int) int { return lo + r.intn(hi-lo+1) }
+func (r *rng) rangeInt(lo, hi int) int { return int(r.rangeInt64(int64(lo), int64(hi))) }
+
+// rangeInt64 is rangeInt for values beyond 32 bits.
+func (r *rng) rangeInt64(lo, hi int64) int64 { return lo + r.intn64(hi-lo+1) }
 
 func (r *rng) float() float64 { return float64(r.u64()>>11) / (1 << 53) }
 
@@ -933,8 +939,8 @@ func (g *Generator) sizeStr(key string, v int64) {
 	g.strBytes(key, appendSize(tmp[:0], v))
 }
 
-func (g *Generator) duration(lo, hi int) string {
-	return time.Duration(g.r.rangeInt(lo, hi)).String()
+func (g *Generator) duration(lo, hi int64) string {
+	return time.Duration(g.r.rangeInt64(lo, hi)).String()
 }
 
 // stats writes the hashstore "stats" object (compact JSON, §4.1).
@@ -1082,7 +1088,7 @@ func (g *Generator) compaction() {
 			return
 		}
 		g.num("records", int64(g.r.rangeInt(100, 5000)))
-		g.sizeStr("bytes", int64(g.r.rangeInt(1<<20, 1<<31)))
+		g.sizeStr("bytes", g.r.rangeInt64(1<<20, 1<<31))
 		g.str("duration", g.duration(1e9, 3e10))
 		g.end(true)
 	}
