@@ -2,8 +2,12 @@ package parser_test
 
 import (
 	"bytes"
+	"errors"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 )
@@ -58,6 +62,8 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+var callerRE = regexp.MustCompile(`^[A-Za-z0-9_./-]+\.go:[0-9]+$`)
+
 var benchLines = []string{
 	current,
 	"2026-09-05T14:20:32Z\tINFO\tpiecestore\tdownloaded\t{\"process\": \"storagenode\", \"piece_id\": \"QHDD2YN7WG7JNBOFX3PJZ5FZQM423KWU3JLHML5KRFWCNAO7MRJQ\", \"satellite_id\": \"" + slc + "\", \"action\": \"GET\", \"offset\": 0, \"size\": 181504, \"remote_address\": \"79.127.219.46:58210\"}",
@@ -91,4 +97,65 @@ func BenchmarkParseUnparsed(b *testing.B) {
 	for b.Loop() {
 		_, _ = parser.Parse(line)
 	}
+}
+
+// FuzzLineClass: every line is exactly one of blank, an event, a foreign line
+// or unparsed with a reason; nothing is dropped without one. And a transfer
+// written with TAB columns is the same transfer when its TABs are runs of
+// spaces, with or without the caller column.
+func FuzzLineClass(f *testing.F) {
+	for _, name := range []string{"real-lines.txt", "seed-sample.log"} {
+		for _, l := range publishedLines(f, name) {
+			f.Add([]byte(l))
+		}
+	}
+	f.Add([]byte("2025-12-21T15:43:38Z\tINFO\tpiecestore\tpiecestore/endpoint.go:300\tupload canceled\t{\"Satellite ID\": \"" + us1 + "\", \"Action\": \"PUT\"}"))
+	f.Add([]byte("2022-01-02 03:04:05,123 INFO spawned: 'storagenode' with pid 42"))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		ev, err := parser.Parse(line)
+		blank := len(bytes.TrimSpace(line)) == 0
+		var se *parser.SyntaxError
+		switch {
+		case err == nil:
+			if blank || ev.Level == parser.LevelNone {
+				t.Fatalf("an event from a blank line or without a level: %q -> %+v", line, ev)
+			}
+		case errors.Is(err, parser.ErrBlank):
+			if !blank {
+				t.Fatalf("a non-blank line taken as blank: %q", line)
+			}
+		case errors.As(err, &se):
+			if blank || !slices.Contains(parser.Reasons, se.Reason) {
+				t.Fatalf("unparsed without a known reason (%v): %q", se.Reason, line)
+			}
+		default:
+			t.Fatalf("neither event, blank nor unparsed: %q -> %v", line, err)
+		}
+		if err != nil || ev.Kind != parser.KindTransferOutcome {
+			return
+		}
+		cols := strings.Split(string(line), "\t")
+		if (len(cols) != 5 && len(cols) != 6) || !strings.HasPrefix(cols[len(cols)-1], `{"`) {
+			return
+		}
+		for _, c := range cols[:len(cols)-1] {
+			if c == "" || strings.TrimSpace(c) != c || strings.ContainsAny(c, "{}\r\n#") || strings.Contains(c, "  ") {
+				return // a shape spaces cannot keep apart
+			}
+		}
+		if !unicode.IsDigit(rune(cols[0][0])) || strings.Contains(cols[0], " ") {
+			return // a prefix before the time
+		}
+		if len(cols) == 6 && !callerRE.MatchString(cols[3]) {
+			return // with TABs any fourth column is the caller; with spaces only a caller is
+		}
+		for _, sep := range []string{" ", "    ", "      "} {
+			spaced := strings.Join(cols, sep)
+			ev2, err := parser.Parse([]byte(spaced))
+			if err != nil || ev2.Kind != ev.Kind || ev2.Result != ev.Result || ev2.Action != ev.Action || ev2.Satellite != ev.Satellite {
+				t.Fatalf("TABs as spaces differ:\n%q -> %v %v %v %q\n%q -> %v %v %v %q (%v)", line, ev.Kind, ev.Result, ev.Action, ev.Satellite,
+					spaced, ev2.Kind, ev2.Result, ev2.Action, ev2.Satellite, err)
+			}
+		}
+	})
 }

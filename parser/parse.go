@@ -148,6 +148,9 @@ func parse(line []byte, ev *Event, f *fields) error {
 			msg = cols[0]
 		case 2:
 			logger, msg = cols[0], cols[1]
+			if isCaller(logger) { // an unnamed logger's line with --log.caller
+				logger = nil
+			}
 		case 3: // --log.caller adds the caller after the logger
 			logger, msg = cols[0], cols[2]
 		default:
@@ -172,6 +175,11 @@ func parse(line []byte, ev *Event, f *fields) error {
 			msg = bytes.TrimLeft(rest[len(tok):], " ")
 		} else {
 			msg = rest
+		}
+		// --log.caller puts the caller after the logger (or first, for an
+		// unnamed logger); with TABs it is a column of its own.
+		if i := bytes.IndexByte(msg, ' '); i > 0 && isCaller(msg[:i]) {
+			msg = bytes.TrimLeft(msg[i:], " ")
 		}
 	}
 	if h.mode != modeJSON {
@@ -303,6 +311,21 @@ func headerAt(line []byte, i int, f *fields) (header, bool) {
 	}
 	h.rest = i + k
 	return h, true
+}
+
+// isCaller tells whether a column is zap's caller ("piecestore/endpoint.go:367"):
+// a path ending in ".go:" and a line number, without spaces.
+func isCaller(b []byte) bool {
+	i := bytes.LastIndex(b, []byte(".go:"))
+	if i <= 0 || i+4 == len(b) || bytes.IndexByte(b, ' ') >= 0 {
+		return false
+	}
+	for _, c := range b[i+4:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // isSupervisord recognises supervisord's own lines in the Docker image's
