@@ -6,6 +6,7 @@ package exporter
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/storagenode-exporter/storagenode-exporter/internal/satellites"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 )
 
@@ -16,8 +17,15 @@ var sizeBuckets = []float64{256, 1024, 4096, 16384, 65536, 262144, 524288, 10485
 // Buckets of storj_transfer_duration_seconds.
 var durationBuckets = []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300}
 
-// knownSatellites are pre-created so that rate() works from the first scrape.
-var knownSatellites = []string{"us1", "eu1", "ap1", "saltlake"}
+// knownSatellites are the active satellites' names, pre-created so that
+// rate() works from the first scrape.
+var knownSatellites = func() []string {
+	var names []string
+	for _, s := range satellites.Active() {
+		names = append(names, s.Name)
+	}
+	return names
+}()
 
 // LogMetrics owns every log-derived metric family. Create it once per
 // registry; each node gets a NodeLogs from ForNode.

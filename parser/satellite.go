@@ -3,27 +3,16 @@ package parser
 import (
 	"regexp"
 	"strings"
+
+	"github.com/storagenode-exporter/storagenode-exporter/internal/satellites"
 )
 
-// Satellites maps the NodeIDs of the public satellites to their names
-// (docs/log-formats.md §5.1). Unknown IDs keep their ID as their name.
-var satellites = map[string]string{
-	"12EayRS2V1kEsWESU9QMRseFhdxYxKicsiFmxrsLZHeLUtdps3S": "us1",
-	"12L9ZFwhzVpuEKMUNUqkaTLGzwY9G24tbiigLiXpmZWKwmcNDDs": "eu1",
-	"121RTSDpyNZVcEU84Ticf2L1ntiuUimbWgfATz21tuvgk3vzoA6": "ap1",
-	"1wFTAgs9DP5RSnCqKV1eLf6N9wtk4EAtmN5DpSxcs8EjT69tGE":  "saltlake",
-	// decommissioned, but still in old logs
-	"12tRQrMTWUWwzwGh18i7Fqs67kmdhH9t6aToeiwbo5mfS2rUmo":  "us2",
-	"12rfG3sh9NCWiX3ivPjq2HtdLmbqCrvHVEzJubnzFzosMuawymB": "europe-north-1",
-	"118UWpMCHzs6CvSgWd9BfFVjw5K9pZbJjkfZJexMtSkmKxvvAW":  "stefan-benten",
-}
-
-// internedIDs holds each known ID once, so that parsing one costs no
-// allocation.
+// internedIDs holds each public satellite's ID once, so that parsing one
+// costs no allocation.
 var internedIDs = func() map[string]string {
-	m := make(map[string]string, len(satellites))
-	for id := range satellites {
-		m[id] = id
+	m := map[string]string{}
+	for _, s := range satellites.All() {
+		m[s.ID] = s.ID
 	}
 	return m
 }()
@@ -39,13 +28,9 @@ func internSatellite(v rawVal) string {
 }
 
 // SatelliteName returns the name of a satellite ID ("us1"), or the ID itself
-// when it is not a known satellite. "" stays "".
-func SatelliteName(id string) string {
-	if n, ok := satellites[id]; ok {
-		return n
-	}
-	return id
-}
+// when it is not a public satellite (the table of internal/satellites). ""
+// stays "".
+func SatelliteName(id string) string { return satellites.Name(id) }
 
 // ErrorClass is a small, fixed classification of the error texts of
 // transfers, fit to be a metric label.
