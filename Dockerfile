@@ -1,17 +1,24 @@
-# Multi-stage build of storagenode-exporter: a static binary on distroless.
+# Multi-stage, multi-platform build of storagenode-exporter: a static binary
+# on distroless (see deploy/README.md).
 #   docker build -t storagenode-exporter .
-#   docker build --build-arg VERSION=v0.1.0 -t storagenode-exporter:v0.1.0 .
-# Works with the classic builder and BuildKit (no BuildKit-only syntax).
+#   docker buildx build --platform linux/amd64,linux/arm64,linux/arm/v7 \
+#       --build-arg VERSION=v0.1.0 -t storagenode-exporter:v0.1.0 .
+# Needs BuildKit (Docker's builder since 23.0, and buildx). The Go stage runs
+# on the build machine's platform and cross-compiles for the target platform,
+# with the command that builds the release archives' binaries.
 
-FROM golang:1.26-bookworm AS build
+FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS build
 WORKDIR /src
 # Modules first, so that source edits do not download them again.
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=""
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" \
-        -o /out/storagenode-exporter ./cmd/storagenode-exporter
+ARG TARGETOS
+ARG TARGETARCH
+ARG TARGETVARIANT
+RUN go run ./internal/release -version "${VERSION}" -binary /out/storagenode-exporter \
+        -target "${TARGETOS}/${TARGETARCH}${TARGETVARIANT:+/${TARGETVARIANT}}"
 
 # distroless/static: no shell or package manager, CA certificates (for an
 # https node API) and time zone data included, runs as uid 65532 (nonroot).

@@ -121,7 +121,8 @@ type Target struct {
 	ARM      string // GOARM for arm: "6" or "7"
 }
 
-// ParseTarget reads OS/ARCH or linux/arm/v6 and linux/arm/v7.
+// ParseTarget reads a platform as Docker names them: OS/ARCH, OS/arm/v6,
+// OS/arm/v7, and OS/arm64/v8 (the same as OS/arm64).
 func ParseTarget(s string) (Target, error) {
 	p := strings.Split(s, "/")
 	switch {
@@ -129,8 +130,10 @@ func ParseTarget(s string) (Target, error) {
 		return Target{OS: p[0], Arch: p[1]}, nil
 	case len(p) == 3 && p[0] != "" && p[1] == "arm" && (p[2] == "v6" || p[2] == "v7"):
 		return Target{OS: p[0], Arch: p[1], ARM: p[2][1:]}, nil
+	case len(p) == 3 && p[0] != "" && p[1] == "arm64" && p[2] == "v8":
+		return Target{OS: p[0], Arch: p[1]}, nil
 	}
-	return Target{}, fmt.Errorf("target %q: want OS/ARCH, or OS/arm/v6 or OS/arm/v7", s)
+	return Target{}, fmt.Errorf("target %q: want OS/ARCH, OS/arm/v6, OS/arm/v7 or OS/arm64/v8", s)
 }
 
 func (t Target) String() string {

@@ -183,6 +183,9 @@ func TestParseTarget(t *testing.T) {
 	if tg, _ := ParseTarget("windows/amd64"); tg.Exe() != "storagenode-exporter.exe" || tg.Suffix() != "windows-amd64" {
 		t.Errorf("windows/amd64: %+v", tg)
 	}
+	if tg, _ := ParseTarget("linux/arm64/v8"); tg != (Target{OS: "linux", Arch: "arm64"}) {
+		t.Errorf("linux/arm64/v8: %+v", tg)
+	}
 	for _, bad := range []string{"", "linux", "linux/arm", "linux/arm/v5", "linux/amd64/v2", "/amd64"} {
 		if _, err := ParseTarget(bad); err == nil {
 			t.Errorf("%q accepted", bad)
