@@ -23,12 +23,23 @@
 //     client only if an address prefix of Config.Allow contains its
 //     address. A refused connection is closed at once, counted, logged at
 //     Debug, and at Warn at most once a minute.
-//   - Slow clients: every client has a queue of Config.QueueSize lines
-//     between the follower and the connection. The follower never waits for
-//     a client: a line that does not fit in a client's queue disconnects
-//     that client (counted in Stats.SlowDisconnects and logged); the others
-//     carry on. Memory per client is thus bounded by QueueSize lines. A
-//     disconnected client may reconnect, and gets lines from then on.
+//   - Connection limit: at most Config.MaxClients clients are connected at
+//     a time. A connection beyond it is closed at once, counted in
+//     Stats.OverLimit, logged at Debug, and at Warn at most once a minute.
+//   - Slow clients: every client has a queue of at most Config.QueueBytes
+//     bytes (each line counted with its "\n" and its slice header) between
+//     the follower and the connection; lines being written count until they
+//     are written. The follower never waits for a client: a line that does
+//     not fit in a client's queue disconnects that client (counted in
+//     Stats.SlowDisconnects and logged); the others carry on. An empty
+//     queue takes one line of any length. Lines are shared by the queues,
+//     so the lines queued for all clients together take at most about
+//     QueueBytes plus the slice headers: memory stays bounded however many
+//     clients stop reading. A disconnected client may reconnect, and gets
+//     lines from then on.
+//   - Logs: connections and disconnections are logged at Debug (a client
+//     that reconnects in a loop must not flood the log) and counted in
+//     Stats; when Run returns it logs the totals at Info.
 //   - A client that went away unannounced is noticed when a write to it
 //     fails, that is at the next lines after it left.
 //   - Shutdown: when ctx is done the server stops accepting, closes every
@@ -54,8 +65,17 @@ import (
 // only, so that nothing is exposed unless asked for.
 const DefaultListen = "127.0.0.1:9999"
 
-// DefaultQueueSize is the per-client queue length when Config.QueueSize is 0.
-const DefaultQueueSize = 10000
+// DefaultQueueBytes is the per-client queue bound when Config.QueueBytes is
+// 0: above 16 times the longest real storagenode line (an errorVerbose stack
+// trace of about 500 KB, docs/log-formats.md).
+const DefaultQueueBytes = 8 << 20
+
+// DefaultMaxClients is the connection limit when Config.MaxClients is 0.
+const DefaultMaxClients = 64
+
+// queueEntryOverhead is what a queued line costs besides its bytes: its
+// slice header in the queue.
+const queueEntryOverhead = 24
 
 // refusedLogEvery is the minimum interval between Warn logs about refused
 // clients.
@@ -71,7 +91,8 @@ type Config struct {
 	Allow         []netip.Prefix // non-loopback clients allowed; loopback always is
 	Path          string         // the log file to follow
 	FromBeginning bool           // send every client the file from offset 0 before its new lines
-	QueueSize     int            // lines queued per client; 0 → DefaultQueueSize
+	QueueBytes    int            // bytes queued per client; 0 → DefaultQueueBytes
+	MaxClients    int            // clients connected at a time; 0 → DefaultMaxClients
 	Logger        *slog.Logger   // nil → discard
 	Poller        tail.Poller    // nil → the production poller (tests step their own)
 	PollInterval  time.Duration  // ticker of the production poller; 0 → 1 s
@@ -82,6 +103,8 @@ type Stats struct {
 	Clients         int    // clients connected now
 	Accepted        uint64 // client connections accepted
 	Refused         uint64 // connections refused by the allow list
+	OverLimit       uint64 // connections closed because MaxClients were connected
+	Disconnected    uint64 // accepted clients that went away or were closed
 	SlowDisconnects uint64 // clients disconnected because their queue was full
 	Lines           uint64 // lines read from the file by the server's follower (not the clients' own)
 	Open            bool   // the log file is open and readable
@@ -106,11 +129,31 @@ type Server struct {
 	clients map[*client]struct{}
 	closed  bool // no more clients are registered
 
-	accepted, refused, slow atomic.Uint64
+	accepted, refused, overLimit, slow, disconnected atomic.Uint64
 
-	refusedMu      sync.Mutex
-	refusedLogged  time.Time
-	refusedPending uint64 // refusals since the last Warn
+	refusedWarn, limitWarn rateWarn
+}
+
+// rateWarn limits a Warn to one every refusedLogEvery, counting what it
+// did not log.
+type rateWarn struct {
+	mu      sync.Mutex
+	logged  time.Time
+	pending uint64 // events since the last Warn
+}
+
+// event counts one event and reports whether to Warn now, with the number
+// of events since the last Warn (this one included).
+func (w *rateWarn) event(now time.Time) (bool, uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.pending++
+	if !w.logged.IsZero() && now.Sub(w.logged) < refusedLogEvery {
+		return false, 0
+	}
+	n := w.pending
+	w.logged, w.pending = now, 0
+	return true, n
 }
 
 // New returns a Server for cfg, with the defaults filled in. It does not
@@ -119,8 +162,11 @@ func New(cfg Config) *Server {
 	if cfg.Listen == "" {
 		cfg.Listen = DefaultListen
 	}
-	if cfg.QueueSize <= 0 {
-		cfg.QueueSize = DefaultQueueSize
+	if cfg.QueueBytes <= 0 {
+		cfg.QueueBytes = DefaultQueueBytes
+	}
+	if cfg.MaxClients <= 0 {
+		cfg.MaxClients = DefaultMaxClients
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -170,6 +216,8 @@ func (s *Server) Stats() Stats {
 		Clients:         n,
 		Accepted:        s.accepted.Load(),
 		Refused:         s.refused.Load(),
+		OverLimit:       s.overLimit.Load(),
+		Disconnected:    s.disconnected.Load(),
 		SlowDisconnects: s.slow.Load(),
 		Lines:           fs.Lines,
 		Open:            fs.Open,
@@ -224,6 +272,9 @@ func (s *Server) Run(ctx context.Context) error {
 	clear(s.clients)
 	s.mu.Unlock()
 	wg.Wait()
+	st := s.Stats()
+	s.log.Info("forwarding stopped", "clients_accepted", st.Accepted, "clients_disconnected", st.Disconnected,
+		"refused_not_allowed", st.Refused, "refused_over_limit", st.OverLimit, "slow_disconnects", st.SlowDisconnects)
 
 	if followErr != nil {
 		return fmt.Errorf("forward: %w", followErr)
@@ -268,12 +319,11 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, wg *sync.WaitG
 			conn = s.wrap(conn)
 		}
 		c := &client{
-			conn: conn,
-			addr: conn.RemoteAddr().String(),
-			done: make(chan struct{}),
-		}
-		if !s.cfg.FromBeginning { // else the client has a follower of its own
-			c.queue = make(chan []byte, s.cfg.QueueSize)
+			conn:   conn,
+			addr:   conn.RemoteAddr().String(),
+			done:   make(chan struct{}),
+			queued: !s.cfg.FromBeginning, // else the client has a follower of its own
+			wake:   make(chan struct{}, 1),
 		}
 		s.mu.Lock()
 		if s.closed {
@@ -281,10 +331,16 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, wg *sync.WaitG
 			conn.Close()
 			return nil
 		}
+		if len(s.clients) >= s.cfg.MaxClients {
+			s.mu.Unlock()
+			conn.Close()
+			s.overLimitClient(addr)
+			continue
+		}
 		s.clients[c] = struct{}{}
 		s.mu.Unlock()
 		s.accepted.Add(1)
-		s.log.Info("client connected", "client", c.addr)
+		s.log.Debug("client connected", "client", c.addr)
 		wg.Go(func() { s.write(ctx, c) })
 	}
 }
@@ -300,17 +356,22 @@ func isTemporary(err error) bool {
 func (s *Server) refusedClient(addr netip.Addr) {
 	defer s.refused.Add(1) // last, so that a test seeing the count sees the logs
 	s.log.Debug("refused a client not in the allow list", "client", addr)
-	s.refusedMu.Lock()
-	defer s.refusedMu.Unlock()
-	s.refusedPending++
-	now := s.now()
-	if !s.refusedLogged.IsZero() && now.Sub(s.refusedLogged) < refusedLogEvery {
-		return
+	if warn, n := s.refusedWarn.event(s.now()); warn {
+		s.log.Warn("refused a client not in the allow list (add its network with --allow)",
+			"client", addr, "refused_since_last_warning", n)
 	}
-	s.log.Warn("refused a client not in the allow list (add its network with --allow)",
-		"client", addr, "refused_since_last_warning", s.refusedPending)
-	s.refusedLogged = now
-	s.refusedPending = 0
+}
+
+// overLimitClient counts and logs a connection closed because MaxClients
+// were connected: at Debug each time, at Warn at most once every
+// refusedLogEvery.
+func (s *Server) overLimitClient(addr netip.Addr) {
+	defer s.overLimit.Add(1)
+	s.log.Debug("refused a client: too many clients", "client", addr, "max_clients", s.cfg.MaxClients)
+	if warn, n := s.limitWarn.event(s.now()); warn {
+		s.log.Warn("refused a client: too many clients connected (raise --max-clients?)",
+			"client", addr, "max_clients", s.cfg.MaxClients, "refused_since_last_warning", n)
+	}
 }
 
 // broadcast queues a copy of line, with its "\n", to every client, and
@@ -325,17 +386,16 @@ func (s *Server) broadcast(line []byte) error {
 	copy(msg, line)
 	msg[len(line)] = '\n'
 	for c := range s.clients {
-		if c.queue == nil {
+		if !c.queued {
 			continue // it reads the file itself
 		}
-		select {
-		case c.queue <- msg:
-		default:
+		if !c.push(msg, s.cfg.QueueBytes) {
 			delete(s.clients, c)
 			c.close()
 			s.slow.Add(1)
+			s.disconnected.Add(1)
 			s.log.Warn("client too slow: its queue is full; disconnected it",
-				"client", c.addr, "queue_lines", cap(c.queue))
+				"client", c.addr, "queue_bytes", s.cfg.QueueBytes)
 		}
 	}
 	return nil
@@ -345,10 +405,10 @@ func (s *Server) broadcast(line []byte) error {
 // closed, ctx is done or a write fails.
 func (s *Server) write(ctx context.Context, c *client) {
 	var err error
-	if c.queue == nil {
-		err = s.replay(ctx, c)
-	} else {
+	if c.queued {
 		err = c.send()
+	} else {
+		err = s.replay(ctx, c)
 	}
 	s.mu.Lock()
 	_, registered := s.clients[c]
@@ -356,7 +416,8 @@ func (s *Server) write(ctx context.Context, c *client) {
 	s.mu.Unlock()
 	c.close()
 	if registered { // not closed by the server: the client went away
-		s.log.Info("client disconnected", "client", c.addr, "err", err)
+		s.disconnected.Add(1)
+		s.log.Debug("client disconnected", "client", c.addr, "err", err)
 	}
 }
 
@@ -420,11 +481,35 @@ func (w deadlineWriter) Write(p []byte) (int, error) {
 
 // client is one connected client.
 type client struct {
-	conn  net.Conn
-	addr  string
-	queue chan []byte // nil: the client has a follower of its own
-	done  chan struct{}
-	once  sync.Once
+	conn   net.Conn
+	addr   string
+	queued bool // false: the client has a follower of its own
+	done   chan struct{}
+	once   sync.Once
+	wake   chan struct{} // signalled when lines are queued
+
+	mu    sync.Mutex
+	queue [][]byte // lines not yet taken by send
+	bytes int      // cost of queue and of the lines send is writing
+}
+
+// push queues msg unless that would take the queue above limit bytes; an
+// empty queue takes any line. It never blocks.
+func (c *client) push(msg []byte, limit int) bool {
+	cost := len(msg) + queueEntryOverhead
+	c.mu.Lock()
+	if c.bytes > 0 && c.bytes+cost > limit {
+		c.mu.Unlock()
+		return false
+	}
+	c.queue = append(c.queue, msg)
+	c.bytes += cost
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return true
 }
 
 // close closes the connection and stops the writer. It may be called more
@@ -437,22 +522,38 @@ func (c *client) close() {
 }
 
 // send writes queued lines, buffered, flushing whenever the queue is empty.
+// The lines it took count in the queue's bytes until they are written.
 func (c *client) send() error {
-	bw := bufio.NewWriterSize(c.conn, 64<<10)
+	var bw *bufio.Writer // allocated at the first line
 	for {
 		select {
-		case msg := <-c.queue:
-			if _, err := bw.Write(msg); err != nil {
-				return err
-			}
-			if len(c.queue) == 0 {
-				if err := bw.Flush(); err != nil {
-					return err
-				}
-			}
+		case <-c.wake:
 		case <-c.done:
 			return nil
 		}
+		c.mu.Lock()
+		batch := c.queue
+		c.queue = nil
+		c.mu.Unlock()
+		if bw == nil && len(batch) > 0 {
+			bw = bufio.NewWriterSize(c.conn, 64<<10)
+		}
+		cost := 0
+		for i, msg := range batch {
+			if _, err := bw.Write(msg); err != nil {
+				return err
+			}
+			cost += len(msg) + queueEntryOverhead
+			batch[i] = nil
+		}
+		if bw != nil {
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+		}
+		c.mu.Lock()
+		c.bytes -= cost
+		c.mu.Unlock()
 	}
 }
 

@@ -337,8 +337,8 @@ func TestSlowClient(t *testing.T) {
 	var accepted sync.Mutex
 	first := true
 	// Batches of 10 lines, each read by the fast client before the next is
-	// written, never fill a queue of 20 that is being drained.
-	h := startServer(t, Config{QueueSize: 20}, func(s *Server) {
+	// written, never fill a queue of about 20 lines that is being drained.
+	h := startServer(t, Config{QueueBytes: 20 * 10100}, func(s *Server) {
 		s.wrap = func(c net.Conn) net.Conn {
 			accepted.Lock()
 			defer accepted.Unlock()
@@ -413,7 +413,7 @@ func TestListenError(t *testing.T) {
 // The defaults, and when to warn that only local clients can connect.
 func TestDefaultsAndLocalOnly(t *testing.T) {
 	s := New(Config{})
-	if s.cfg.Listen != DefaultListen || s.cfg.QueueSize != DefaultQueueSize {
+	if s.cfg.Listen != DefaultListen || s.cfg.QueueBytes != DefaultQueueBytes || s.cfg.MaxClients != DefaultMaxClients {
 		t.Errorf("defaults: %+v", s.cfg)
 	}
 	ten := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}

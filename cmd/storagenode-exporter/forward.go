@@ -13,6 +13,7 @@ type ForwardCmd struct {
 	Listen        string   `default:"127.0.0.1:9999" help:"Address to listen on (host:port)."`
 	Allow         []string `placeholder:"CIDR" help:"Also accept clients from this network (repeatable, or comma-separated); loopback clients are always accepted."`
 	FromBeginning bool     `help:"Send every client that connects the file from its start, then its new lines, instead of only the lines written after it connected."`
+	MaxClients    int      `default:"64" help:"Most clients connected at a time; further connections are closed at once (counted, logged at debug and at most once a minute at warn)."`
 	File          string   `arg:"" name:"file" help:"Log file to follow through rotation." type:"path"`
 }
 
@@ -22,11 +23,15 @@ func (c *ForwardCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
+	if c.MaxClients < 1 {
+		return fmt.Errorf("forward: --max-clients %d: want at least 1", c.MaxClients)
+	}
 	srv := forward.New(forward.Config{
 		Listen:        c.Listen,
 		Allow:         allow,
 		Path:          c.File,
 		FromBeginning: c.FromBeginning,
+		MaxClients:    c.MaxClients,
 		Logger:        env.Logger,
 	})
 	// forward.Server warns when it listens on a non-loopback address
