@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"io"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -150,5 +153,50 @@ func TestAnalysisWriters(t *testing.T) {
 	if len(got.TopErrors) == 0 || got.Events != 12 || got.Summary.UploadsRejected != 3 || got.Summary.Transfers["GET"].Success != 4 ||
 		len(got.MostDownloaded) != 2 || got.TopErrors[0].Class != "connection_reset" || len(got.Sizes) != 7 || len(got.Hourly) != 3 {
 		t.Errorf("json: %+v\n%s", got, js.String())
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// The text and JSON of the analysis are pinned byte for byte
+// (go test ./sink -run AnalysisGolden -update rewrites them).
+func TestAnalysisGolden(t *testing.T) {
+	t.Parallel()
+	db, now := analysisFixture(t)
+	for _, tc := range []struct {
+		file  string
+		opts  AnalyzeOptions
+		write func(io.Writer, *Analysis) error
+	}{
+		{"analysis.txt", AnalyzeOptions{}, WriteText},
+		{"analysis.json", AnalyzeOptions{}, WriteJSON},
+		{"analysis-n2-90m.txt", AnalyzeOptions{Node: "n2", Since: 90 * time.Minute}, WriteText},
+		{"analysis-n2-90m.json", AnalyzeOptions{Node: "n2", Since: 90 * time.Minute}, WriteJSON},
+	} {
+		tc.opts.Now = func() time.Time { return now }
+		a, err := Analyze(context.Background(), db, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := tc.write(&out, a); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join("testdata", tc.file)
+		if *update {
+			if err := os.MkdirAll("testdata", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (-update writes it)", err)
+		}
+		if diff := cmp.Diff(string(want), out.String()); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.file, diff)
+		}
 	}
 }

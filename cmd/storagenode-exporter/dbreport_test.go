@@ -68,3 +68,30 @@ func TestIngestReportDBAndOpenMetrics(t *testing.T) {
 		t.Errorf("files and --db: exit %d %s", code, errs)
 	}
 }
+
+// report --db prints exactly the bytes it printed when the analysis was
+// part of package sink (testdata/report-db.txt; -update rewrites it).
+func TestReportDBGolden(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "sink.db")
+	if code, _, errs := runCLI(t, "", "ingest", "--db", db, "--progress", "none", "--no-geoip", "Node-1:"+fixture); code != 0 {
+		t.Fatalf("ingest: exit %d: %s", code, errs)
+	}
+	code, out, errs := runCLI(t, "", "report", "--db", db)
+	if code != 0 {
+		t.Fatalf("report --db: exit %d: %s", code, errs)
+	}
+	path := filepath.Join("testdata", "report-db.txt")
+	if *update {
+		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != string(want) {
+		t.Errorf("report --db:\n%s\nwant (%s):\n%s", out, path, want)
+	}
+}
