@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"reflect"
@@ -21,12 +22,14 @@ import (
 // Every mistake in it (unknown key, wrong type, YAML syntax) is an error
 // naming the file, the line and the key; see checkConfig. A field's
 // `check` tag says what its value must be beyond its Go type: "duration"
-// (time.ParseDuration) or "one of a,b,c".
+// (time.ParseDuration), optionally with a bound ("duration > 0",
+// "duration >= 1s"), "one of a,b,c", or "log source" (host:port with a
+// port, when it is of that form).
 type Config struct {
 	Nodes         []NodeConfig `yaml:"nodes"`
 	FromBeginning *bool        `yaml:"from-beginning"`
 	DB            *string      `yaml:"db"`
-	DBRetention   *string      `yaml:"db-retention" check:"duration"`
+	DBRetention   *string      `yaml:"db-retention" check:"duration >= 0"`
 	Web           struct {
 		ListenAddress *string `yaml:"listen-address"`
 		TelemetryPath *string `yaml:"telemetry-path"`
@@ -40,8 +43,8 @@ type Config struct {
 		Database *string `yaml:"database"`
 	} `yaml:"geoip"`
 	NodeAPI struct {
-		Timeout      *string `yaml:"timeout" check:"duration"`
-		PollInterval *string `yaml:"poll-interval" check:"duration"`
+		Timeout      *string `yaml:"timeout" check:"duration > 0"`
+		PollInterval *string `yaml:"poll-interval" check:"duration >= 1s"`
 		Discover     *bool   `yaml:"discover"`
 		ExposeWallet *bool   `yaml:"expose-wallet"`
 	} `yaml:"nodeapi"`
@@ -50,8 +53,8 @@ type Config struct {
 // NodeConfig is one node of the configuration file.
 type NodeConfig struct {
 	Name string `yaml:"name"`
-	Log  string `yaml:"log"` // a file path, host:port of a log stream, or - for stdin
-	API  string `yaml:"api"` // the node API's URL, e.g. http://localhost:14002
+	Log  string `yaml:"log" check:"log source"` // a file path, host:port of a log stream, or - for stdin
+	API  string `yaml:"api"`                    // the node API's URL, e.g. http://localhost:14002
 }
 
 // loadConfig reads and checks a configuration file. Its errors name the
@@ -74,6 +77,9 @@ func loadConfig(path string) (*Config, error) {
 		}
 		return nil, fmt.Errorf("%s: invalid YAML: %s", path, msg)
 	}
+	if line := secondDocument(data); line > 0 {
+		return nil, fmt.Errorf("%s:%d: a second YAML document; the configuration is one document (remove this --- and what follows, or merge it into the first)", path, line)
+	}
 	var c Config
 	if len(doc.Content) == 0 { // empty, or comments only
 		return &c, nil
@@ -90,6 +96,46 @@ func loadConfig(path string) (*Config, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &c, nil
+}
+
+// secondDocument returns the line of the "---" or "..." that starts or
+// ends a second document in data, or 0 when data holds one document (or
+// none). A "---" before the first content is the first document's start.
+func secondDocument(data []byte) int {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var first, second yaml.Node
+	if dec.Decode(&first) != nil {
+		return 0
+	}
+	if err := dec.Decode(&second); err != nil {
+		if errors.Is(err, io.EOF) {
+			return 0
+		}
+	}
+	// Find the separator: the first document marker after the first
+	// document's content.
+	after := 0
+	if len(first.Content) > 0 {
+		after = lastLine(first.Content[0])
+	}
+	for i, l := range strings.Split(string(data), "\n") {
+		if i+1 > after && (l == "---" || strings.HasPrefix(l, "--- ") || l == "..." || strings.HasPrefix(l, "... ")) {
+			return i + 1
+		}
+	}
+	if second.Line > 0 {
+		return second.Line
+	}
+	return 1
+}
+
+// lastLine returns the last line a node's content is on.
+func lastLine(n *yaml.Node) int {
+	line := n.Line
+	for _, c := range n.Content {
+		line = max(line, lastLine(c))
+	}
+	return line
 }
 
 // resolver gives kong the file's values for the flags the command line
@@ -179,6 +225,11 @@ func parseNodeSpec(s string) (NodeSpec, error) {
 	}
 	if rest == "" {
 		return NodeSpec{}, fmt.Errorf("--node %q: no log source", s)
+	}
+	if _, err := os.Stat(rest); err != nil { // a file named like host:port wins
+		if msg := checkHostPort(rest); msg != "" {
+			return NodeSpec{}, fmt.Errorf("--node %q: %s", s, msg)
+		}
 	}
 	spec.Source, spec.Kind = rest, classifySource(rest)
 	return spec, nil
@@ -339,9 +390,21 @@ func (c *configChecker) value(k, v *yaml.Node, f reflect.StructField, key, under
 		}
 	default: // a string, and what its check tag asks
 		switch check := f.Tag.Get("check"); {
-		case check == "duration":
-			if _, err := time.ParseDuration(v.Value); err != nil {
+		case strings.HasPrefix(check, "duration"):
+			d, err := time.ParseDuration(v.Value)
+			if err != nil {
 				c.add(k, "key %q%s: %q is not a duration", key, under, v.Value)
+			} else if op, bound, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(check, "duration")), " "); ok {
+				b, _ := time.ParseDuration(bound)
+				if op == ">" && d <= b || op == ">=" && d < b {
+					c.add(k, "key %q%s: %q is not %s %s", key, under, v.Value, op, bound)
+				}
+			}
+		case check == "log source":
+			if _, err := os.Stat(v.Value); err != nil {
+				if msg := checkHostPort(v.Value); msg != "" {
+					c.add(k, "key %q%s: %s", key, under, msg)
+				}
 			}
 		case strings.HasPrefix(check, "one of "):
 			allowed := strings.Split(strings.TrimPrefix(check, "one of "), ",")

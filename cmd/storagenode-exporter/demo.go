@@ -13,8 +13,9 @@ import (
 )
 
 // Defaults that --demo changes, unless the flag (or the config file) sets
-// them: a demo listens on loopback only, leaves no database file behind and
-// polls its node API often enough that its gauges come at once.
+// them: a demo listens on loopback only, leaves no database file behind
+// (Run takes no default database with --demo) and polls its node API often
+// enough that its gauges come at once.
 const (
 	DemoListenAddress = "127.0.0.1:29651"
 	DemoPollInterval  = 10 * time.Second
@@ -36,9 +37,6 @@ func (c *ServeCmd) startDemo(kctx *kong.Context, cfg *Config) (*demoNode, error)
 	if !given(kctx, "web.listen-address") && (cfg == nil || cfg.Web.ListenAddress == nil) {
 		c.Web.ListenAddress = DemoListenAddress
 	}
-	if !given(kctx, "db") && (cfg == nil || cfg.DB == nil) {
-		c.DB = ""
-	}
 	if !given(kctx, "nodeapi.poll-interval") && (cfg == nil || cfg.NodeAPI.PollInterval == nil) {
 		c.NodeAPI.PollInterval = DemoPollInterval
 	}
@@ -54,13 +52,14 @@ func (c *ServeCmd) startDemo(kctx *kong.Context, cfg *Config) (*demoNode, error)
 	}, nil
 }
 
-// given tells whether a flag was on the command line.
+// given tells whether a flag was on the command line (not set by the
+// configuration file's resolver).
 func given(kctx *kong.Context, name string) bool {
 	if kctx == nil {
 		return false
 	}
 	for _, p := range kctx.Path {
-		if p.Flag != nil && p.Flag.Name == name {
+		if p.Flag != nil && p.Flag.Name == name && !p.Resolved {
 			return true
 		}
 	}

@@ -145,7 +145,7 @@ func TestDemoDefaults(t *testing.T) {
 		{[]string{"--demo"}, ":7777", "", DemoPollInterval, true},
 	} {
 		var cli CLI
-		parser, err := kong.New(&cli, kong.Vars{"listen_address": DefaultListenAddress, "discover_api": DiscoverAPI})
+		parser, err := kong.New(&cli, cliVars())
 		if err != nil {
 			t.Fatal(err)
 		}

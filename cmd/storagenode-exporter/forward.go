@@ -17,15 +17,22 @@ type ForwardCmd struct {
 	File          string   `arg:"" name:"file" help:"Log file to follow through rotation." type:"path"`
 }
 
+// Validate checks the flags before anything runs (exit status 2).
+func (c *ForwardCmd) Validate() error {
+	if c.MaxClients < 1 {
+		return fmt.Errorf("--max-clients %d: want at least 1", c.MaxClients)
+	}
+	_, err := parseAllow(c.Allow)
+	return err
+}
+
 // Run serves the file until interrupted.
 func (c *ForwardCmd) Run(ctx context.Context, env *Env) error {
 	allow, err := parseAllow(c.Allow)
 	if err != nil {
 		return err
 	}
-	if c.MaxClients < 1 {
-		return fmt.Errorf("forward: --max-clients %d: want at least 1", c.MaxClients)
-	}
+
 	srv := forward.New(forward.Config{
 		Listen:        c.Listen,
 		Allow:         allow,

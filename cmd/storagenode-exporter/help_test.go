@@ -5,6 +5,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -32,13 +33,22 @@ func commands(app *kong.Application) map[string]*kong.Node {
 	return m
 }
 
-// Every flag with a default shows it in --help: --db=storagenode-exporter.db
-// among them (a placeholder used to hide it).
+// Every flag with a default shows it in --help. --db, whose default
+// depends on the environment, shows the rule and where it leads here, in
+// serve, ingest and report alike.
 func TestHelpShowsDefaults(t *testing.T) {
 	t.Parallel()
-	code, out, _ := runCLI(t, "", "serve", "--help")
-	if code != 0 || !strings.Contains(out, `--db="storagenode-exporter.db"`) {
-		t.Errorf("serve --help: exit %d, no --db default:\n%s", code, out)
+	here, err := defaultDB(os.Getenv, runtime.GOOS)
+	for _, cmd := range []string{"serve", "ingest", "report"} {
+		code, out, _ := runCLI(t, "", cmd, "--help")
+		for _, want := range []string{"--db=PATH", "$STATE_DIRECTORY/" + DBFile, "$XDG_STATE_HOME/storagenode-exporter", "~/.local/state/storagenode-exporter"} {
+			if code != 0 || !strings.Contains(out, want) {
+				t.Errorf("%s --help: exit %d, no %q:\n%s", cmd, code, want, out)
+			}
+		}
+		if err == nil && !strings.Contains(out, here.Path+".") {
+			t.Errorf("%s --help does not show the default here, %s:\n%s", cmd, here.Path, out)
+		}
 	}
 	for name, cmd := range commands(cliModel(t)) {
 		_, out, _ := runCLI(t, "", name, "--help")
@@ -158,6 +168,29 @@ func TestREADMEFlagsAndConfigKeys(t *testing.T) {
 	for _, k := range configKeys(reflect.TypeFor[Config](), "") {
 		if !present[k] {
 			t.Errorf("configuration key %q (under %q) is not in the README's example", k.name, k.section)
+		}
+	}
+}
+
+// deploy/config.example.yml, the systemd unit's configuration, loads without
+// a problem and documents every configuration key (commented or not).
+func TestDeployConfigExample(t *testing.T) {
+	t.Parallel()
+	const path = "../../deploy/config.example.yml"
+	cfg, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Nodes) == 0 {
+		t.Errorf("%s names no node", path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range configKeys(reflect.TypeFor[Config](), "") {
+		if !regexp.MustCompile(`(?m)(^|[\s{#])` + regexp.QuoteMeta(k.name) + `:`).Match(data) {
+			t.Errorf("%s does not mention the key %q (under %q)", path, k.name, k.section)
 		}
 	}
 }

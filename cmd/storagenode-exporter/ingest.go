@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/alecthomas/kong"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
@@ -27,7 +28,7 @@ import (
 // IngestCmd loads log files into the sink from their start to their end,
 // then exits.
 type IngestCmd struct {
-	DB        string        `default:"storagenode-exporter.db" help:"SQLite database file of the sink (created if missing)."`
+	DB        string        `help:"SQLite database file of the sink (created if missing). Default, where serve writes: ${db_rule}; here: ${db_default}." placeholder:"PATH"`
 	DBBusy    time.Duration `name:"db.busy-timeout" default:"5s" help:"How long to wait for a lock another process holds on the database."`
 	IngestLog []string      `name:"ingest-log" sep:"none" help:"A log file as NAME:FILE, like the arguments (the predecessor's flag). Repeat for more." placeholder:"NAME:FILE"`
 	NoGeoIP   bool          `name:"no-geoip" help:"Store no countries (skips the GeoIP lookups)."`
@@ -52,18 +53,23 @@ type ingestFile struct {
 // a rerun ends with the rows of an uninterrupted run). A file that cannot
 // be read is named on stderr and the others are still ingested; a
 // database error stops the run. Either makes the exit status 1.
-func (c *IngestCmd) Run(ctx context.Context, env *Env) error {
-	if c.DB == "" {
+func (c *IngestCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error {
+	loc, on, err := chooseDB(kctx, c.DB, nil, "", true)
+	if err != nil {
+		return err
+	}
+	if !on {
 		return errors.New("ingest: --db: no database file given")
 	}
 	nodes, files, err := c.files()
 	if err != nil {
 		return err
 	}
-	db, err := sink.Open(ctx, c.DB, sink.Options{BusyTimeout: c.DBBusy})
+	db, err := loc.open(ctx, sink.Options{BusyTimeout: c.DBBusy}, "")
 	if err != nil {
 		return err
 	}
+	env.Logger.Info("raw-event sink", "db", loc.Path, "from", loc.From)
 	defer db.Close()
 	var countries sink.Countries
 	if !c.NoGeoIP {

@@ -38,7 +38,7 @@ type ingestCLI struct {
 
 func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var cli ingestCLI
-	p, err := kong.New(&cli, kong.Name("storagenode-exporter"), kong.Writers(stdout, stderr), kong.Exit(func(int) {}))
+	p, err := kong.New(&cli, kong.Name("storagenode-exporter"), kong.Writers(stdout, stderr), kong.Exit(func(int) {}), cliVars())
 	if err != nil {
 		fmt.Fprintln(stderr, "storagenode-exporter:", err)
 		return 2

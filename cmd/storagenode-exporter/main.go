@@ -60,7 +60,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // cliVars are the variables the CLI's tags use.
 func cliVars() kong.Vars {
-	return kong.Vars{"listen_address": DefaultListenAddress, "discover_api": DiscoverAPI, "version": versionLine()}
+	return kong.Vars{"listen_address": DefaultListenAddress, "discover_api": DiscoverAPI, "version": versionLine(),
+		"db_rule": dbDefaultRule, "db_default": dbDefaultHere()}
 }
 
 // runWith is run with a channel told the listen address once serve listens,

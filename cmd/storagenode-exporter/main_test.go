@@ -104,7 +104,7 @@ func TestHelpRunsNothing(t *testing.T) {
 	}
 	// a comma in a path is part of it: --node values are not split
 	var cli CLI
-	p, err := kong.New(&cli, kong.Exit(func(int) {}), kong.Vars{"listen_address": DefaultListenAddress, "discover_api": DiscoverAPI})
+	p, err := kong.New(&cli, kong.Exit(func(int) {}), cliVars())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/storagenode-exporter/storagenode-exporter/report"
@@ -16,7 +17,7 @@ import (
 type ReportCmd struct {
 	Format  string        `default:"text" enum:"text,json" help:"Output format (${enum})."`
 	Workers int           `default:"0" help:"Parsing goroutines (0: one per CPU)."`
-	DB      string        `name:"db" help:"Answer from the sink's database instead of log files: the report plus the most-downloaded pieces, top errors by satellite and action, sizes and hourly success rates." placeholder:"PATH"`
+	DB      string        `name:"db" help:"Answer from the sink's database instead of log files: the report plus the most-downloaded pieces, top errors by satellite and action, sizes and hourly success rates. Without log files and without --db, serve's default database is read: ${db_rule}; here: ${db_default}." placeholder:"PATH"`
 	Node    string        `help:"With --db: only this node."`
 	Since   time.Duration `help:"With --db: only the events of this last span (e.g. 24h); 0 for all."`
 	Files   []string      `arg:"" optional:"" name:"file" help:"Log files, plain or gzip-compressed; - for standard input." type:"string"`
@@ -27,11 +28,22 @@ type ReportCmd struct {
 // and the others are still reported; the exit status is then 1. When no
 // file could be read, no report is printed.
 func (c *ReportCmd) Run(ctx context.Context, env *Env) error {
-	if c.DB != "" {
+	path := c.DB
+	if path == "" && len(c.Files) == 0 {
+		loc, err := defaultDB(os.Getenv, runtime.GOOS)
+		if err != nil {
+			return fmt.Errorf("report: no log file given, and %v (give --db PATH)", err)
+		}
+		if _, err := os.Stat(loc.Path); err != nil {
+			return fmt.Errorf("report: no log file given, and no database at %s (the sink's default, from %s): give log files or --db PATH", loc.Path, loc.From)
+		}
+		path = loc.Path
+	}
+	if path != "" {
 		if len(c.Files) > 0 {
 			return errors.New("report: give log files or --db, not both")
 		}
-		db, err := sink.Open(ctx, c.DB, sink.Options{ReadOnly: true})
+		db, err := sink.Open(ctx, path, sink.Options{ReadOnly: true})
 		if err != nil {
 			return err
 		}
@@ -44,9 +56,6 @@ func (c *ReportCmd) Run(ctx context.Context, env *Env) error {
 			return sink.WriteJSON(env.Stdout, a)
 		}
 		return sink.WriteText(env.Stdout, a)
-	}
-	if len(c.Files) == 0 {
-		return errors.New("report: no log file given (or --db PATH)")
 	}
 	counter := report.NewCounter()
 	failed := 0

@@ -43,7 +43,7 @@ type ServeCmd struct {
 	Node          []string      `sep:"none" help:"A node to follow, as NAME:SOURCE[:API]. SOURCE is a log file, host:port of a log stream (storagenode-exporter forward), or - for standard input; API is the node API URL (http://host:14002). Repeat for more nodes." placeholder:"NAME:SOURCE[:API]"`
 	FromBeginning bool          `help:"Read existing log files from their start instead of their end."`
 	Demo          bool          `help:"Serve a built-in sample node (a log generated live and a sample node API), no node needed. Listens on 127.0.0.1:29651 and keeps no database unless --web.listen-address or --db is given."`
-	DB            string        `name:"db" default:"storagenode-exporter.db" help:"SQLite database of the raw-event sink (every transfer outcome, for report --db); \"\" turns it off."`
+	DB            string        `name:"db" help:"SQLite database of the raw-event sink (every transfer outcome, for report and ingest); \"\" turns it off. Default: ${db_rule}; here: ${db_default}." placeholder:"PATH"`
 	DBRetention   time.Duration `name:"db.retention" default:"168h" help:"How long the sink keeps events (pruned in the background); 0 keeps them all."`
 
 	Web struct {
@@ -113,14 +113,19 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error 
 	metrics := exporter.NewLogMetrics(reg)
 	scores := exporter.NewScoreBoard()
 	var live *liveSink
-	if c.DB != "" {
-		db, err := sink.Open(ctx, c.DB, sink.Options{})
+	// the demo leaves no database behind unless one is named
+	dbLoc, sinkOn, err := chooseDB(kctx, c.DB, env.Config, c.Config, !c.Demo)
+	if err != nil {
+		return err
+	}
+	if sinkOn {
+		db, err := dbLoc.open(ctx, sink.Options{}, `--db "" turns the sink off`)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
 		live = newLiveSink(db, c.DBRetention, reg, logger)
-		logger.Info("raw-event sink", "db", c.DB, "retention", c.DBRetention)
+		logger.Info("raw-event sink", "db", dbLoc.Path, "from", dbLoc.From, "retention", c.DBRetention)
 	}
 	var nodes []*node
 	for _, s := range specs {
