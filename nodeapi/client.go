@@ -182,6 +182,7 @@ func (c *Client) fetch(ctx context.Context, path string) ([]byte, error) {
 	defer cancel()
 
 	u := *c.base
+	path, u.RawQuery, _ = strings.Cut(path, "?") // estimated-payout?id=
 	u.Path += path
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {

@@ -35,6 +35,14 @@
 // good estimate is kept across a failed poll (but not shown while the node
 // is down), so a short outage costs neither a payout request nor a gap.
 //
+// The earnings routes (docs/node-api.md §8) are polled on their own
+// cadences and each fails on its own: the per-satellite estimates
+// (estimated-payout?id=) and /api/heldamount/periods with the payout, the
+// paystubs of the satellites' join month to now and the held history
+// hourly or when periods shows a new month. A failing route's data is
+// dropped; a route the node lacks (404, or its HTML page with 200) is said
+// once at INFO and has no request status.
+//
 // /api/sno/satellites is not polled: what it has is in /api/sno/ or, keyed
 // by satellite ID, in /api/sno/satellite/{id}; its audits[] carry no ID.
 //

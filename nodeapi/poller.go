@@ -20,12 +20,23 @@ const (
 	EndpointSatellites      Endpoint = "satellites"
 	EndpointSatellite       Endpoint = "satellite"
 	EndpointEstimatedPayout Endpoint = "estimated_payout"
+	// The earnings endpoints (docs/node-api.md §8). EndpointSatellitePayout
+	// covers all estimated-payout?id= requests of a poll, as
+	// EndpointSatellite does for the satellites.
+	EndpointSatellitePayout Endpoint = "satellite_payout"
+	EndpointPaystubs        Endpoint = "paystubs"
+	EndpointHeldHistory     Endpoint = "held_history"
+	EndpointPeriods         Endpoint = "periods"
 )
 
 // Defaults of PollerOptions.
 const (
 	DefaultInterval       = time.Minute
 	DefaultPayoutInterval = 5 * time.Minute
+	// HeldamountInterval is the most time between two requests of the
+	// paystubs and the held history; they are also requested when the
+	// newest period changes.
+	HeldamountInterval = time.Hour
 )
 
 // PollerOptions configure a Poller. Zero values select the defaults.
@@ -33,7 +44,8 @@ type PollerOptions struct {
 	// Interval between polls of /api/sno/ and the satellites; default 1m.
 	Interval time.Duration
 	// PayoutInterval is the least time between two requests of the slow
-	// /api/sno/estimated-payout; default 5m.
+	// /api/sno/estimated-payout (node and per satellite) and of the cheap
+	// /api/heldamount/periods; default 5m.
 	PayoutInterval time.Duration
 	// Logger gets state changes only; default discards.
 	Logger *slog.Logger
@@ -77,7 +89,23 @@ type Snapshot struct {
 	PayoutTime time.Time // when Payout was requested
 	PayoutErr  error     // error of the last payout request
 
-	// Requests holds the last request of each endpoint polled so far.
+	// Earnings figures, each nil (with a zero time) while the node is
+	// down, when its last request failed, before the first one, or when
+	// the node lacks the route. SatellitePayouts is by satellite ID,
+	// requested with Payout for every satellite that is not disqualified;
+	// a satellite whose request failed is missing. Paystubs, from the
+	// satellites' join month to this month, and HeldHistory are requested
+	// every HeldamountInterval or when Periods' newest entry changes.
+	SatellitePayouts    map[string]*EstimatedPayout
+	SatellitePayoutTime time.Time
+	Periods             []string
+	Paystubs            []Paystub
+	PaystubsTime        time.Time
+	HeldHistory         []HeldHistory
+	HeldHistoryTime     time.Time
+
+	// Requests holds the last request of each endpoint polled so far (an
+	// endpoint the node lacks has none).
 	Requests map[Endpoint]RequestStatus
 }
 
@@ -102,6 +130,7 @@ type Poller struct {
 	payoutErr     error
 	payoutTried   time.Time // start of the poll of the last payout request; zero if none
 	payoutFailing bool
+	earn          earnings
 
 	mu   sync.Mutex // guards snap
 	snap Snapshot
@@ -221,6 +250,7 @@ func (p *Poller) PollOnce(ctx context.Context) error {
 
 	if p.payoutDue(start) {
 		p.pollPayout(ctx, start, reqs)
+		p.pollEarnings(ctx, start, dash, sats, reqs)
 	}
 
 	if p.state != stateUp {
@@ -238,6 +268,14 @@ func (p *Poller) PollOnce(ctx context.Context) error {
 		PayoutTime:  p.payoutTime,
 		PayoutErr:   p.payoutErr,
 		Requests:    reqs,
+
+		SatellitePayouts:    p.earn.satPayouts,
+		SatellitePayoutTime: p.earn.satPayoutTime,
+		Periods:             p.earn.periods,
+		Paystubs:            p.earn.paystubs,
+		PaystubsTime:        p.earn.paystubsTime,
+		HeldHistory:         p.earn.held,
+		HeldHistoryTime:     p.earn.heldTime,
 	})
 	return nil
 }
@@ -321,6 +359,7 @@ func (p *Poller) Snapshot() Snapshot {
 	s := p.snap
 	s.Satellites = maps.Clone(s.Satellites)
 	s.Requests = maps.Clone(s.Requests)
+	s.SatellitePayouts = maps.Clone(s.SatellitePayouts)
 	return s
 }
 

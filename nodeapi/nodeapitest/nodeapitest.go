@@ -3,10 +3,14 @@
 // node API client, poller and collector and of serve (as net/http/httptest
 // does for handlers). The responses are the composed fixtures of the
 // repository's testdata/nodeapi (one folder per node version; shapes in
-// docs/node-api.md).
+// docs/node-api.md). The earnings routes (estimated-payout?id=, the
+// heldamount routes) are served from the version's folder, or else from
+// testdata/nodeapi/earnings, the earnings of a node with the same four
+// satellites.
 package nodeapitest
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -28,6 +32,13 @@ type Server struct {
 	FailAll       atomic.Bool // every API route answers 500
 	FailSatellite atomic.Bool // /api/sno/satellite/{id} answers 500
 	FailPayout    atomic.Bool // /api/sno/estimated-payout answers 500
+	// FailSatellitePayout makes /api/sno/estimated-payout?id= answer 500
+	// for this satellite ID ("*": for all).
+	FailSatellitePayout atomic.Value
+	FailHeldamount      atomic.Bool // /api/heldamount/* answer 500
+	// Heldamount is how the /api/heldamount/* routes answer: Served, or
+	// as an older node that lacks them (LackHTML, LackNotFound).
+	Heldamount atomic.Int32
 
 	// SNOHit receives one value per /api/sno/ request while it has room
 	// (64).
@@ -36,6 +47,13 @@ type Server struct {
 	mu   sync.Mutex
 	hits map[string]int // by path
 }
+
+// Values of Server.Heldamount.
+const (
+	Served       = 0
+	LackHTML     = 1 // 200 with the dashboard's HTML page (gorilla/mux fall-through)
+	LackNotFound = 2 // 404 text/plain (a node built without web assets)
+)
 
 // NewServer starts a server of the responses in root/version (root is
 // the testdata/nodeapi folder, version e.g. "v1.162").
@@ -65,7 +83,22 @@ func NewServer(t testing.TB, root, version string) *Server {
 		s.serve(t, w, r, "satellite-"+r.PathValue("id")+".json", s.FailSatellite.Load())
 	})
 	mux.HandleFunc("GET /api/sno/estimated-payout", func(w http.ResponseWriter, r *http.Request) {
-		s.serve(t, w, r, "estimated-payout.json", s.FailPayout.Load())
+		id := r.URL.Query().Get("id")
+		if id == "" {
+			s.serve(t, w, r, "estimated-payout.json", s.FailPayout.Load())
+			return
+		}
+		fail, _ := s.FailSatellitePayout.Load().(string)
+		s.serve(t, w, r, s.earnings("estimated-payout-id-"+id+".json"), fail == "*" || fail == id)
+	})
+	mux.HandleFunc("GET /api/heldamount/periods", func(w http.ResponseWriter, r *http.Request) {
+		s.heldamount(t, w, r, "heldamount-periods.json", "", "")
+	})
+	mux.HandleFunc("GET /api/heldamount/held-history", func(w http.ResponseWriter, r *http.Request) {
+		s.heldamount(t, w, r, "heldamount-held-history.json", "", "")
+	})
+	mux.HandleFunc("GET /api/heldamount/paystubs/{from}/{to}", func(w http.ResponseWriter, r *http.Request) {
+		s.heldamount(t, w, r, "heldamount-paystubs.json", r.PathValue("from"), r.PathValue("to"))
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
@@ -78,7 +111,7 @@ func NewServer(t testing.TB, root, version string) *Server {
 
 func (s *Server) serve(t testing.TB, w http.ResponseWriter, r *http.Request, name string, fail bool) {
 	s.mu.Lock()
-	s.hits[r.URL.Path]++
+	s.hits[r.URL.RequestURI()]++
 	s.mu.Unlock()
 	if fail || s.FailAll.Load() {
 		writeJSON(w, http.StatusInternalServerError, []byte(`{"error":"console: database is locked"}`))
@@ -97,7 +130,71 @@ func (s *Server) serve(t testing.TB, w http.ResponseWriter, r *http.Request, nam
 	writeJSON(w, http.StatusOK, body)
 }
 
-// Hits returns how often path was requested.
+// earnings returns the path, relative to the version's folder, of an
+// earnings fixture: the version's own, else the shared earnings folder's.
+func (s *Server) earnings(name string) string {
+	if _, err := os.Stat(filepath.Join(s.dir, name)); err == nil {
+		return name
+	}
+	return filepath.Join("..", "earnings", name)
+}
+
+// heldamount serves a /api/heldamount route. heldamount-paystubs.json
+// holds all paystubs; a range request gets those of its months, or null.
+func (s *Server) heldamount(t testing.TB, w http.ResponseWriter, r *http.Request, name, from, to string) {
+	switch s.Heldamount.Load() {
+	case LackHTML:
+		s.mu.Lock()
+		s.hits[r.URL.Path]++
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		_, _ = w.Write(s.fixture(t, "errors/not-json.txt"))
+		return
+	case LackNotFound:
+		s.mu.Lock()
+		s.hits[r.URL.Path]++
+		s.mu.Unlock()
+		http.Error(w, "404 page not found", http.StatusNotFound)
+		return
+	}
+	name = s.earnings(name)
+	if from == "" {
+		s.serve(t, w, r, name, s.FailHeldamount.Load())
+		return
+	}
+	if len(from) != 7 || len(to) != 7 || from > to {
+		s.mu.Lock()
+		s.hits[r.URL.Path]++
+		s.mu.Unlock()
+		writeJSON(w, http.StatusBadRequest, []byte(`{"error":"consoleapi payouts: wrong period format: period has wrong format"}`+"\n"))
+		return
+	}
+	if s.FailHeldamount.Load() || s.FailAll.Load() {
+		s.serve(t, w, r, name, true)
+		return
+	}
+	s.mu.Lock()
+	s.hits[r.URL.Path]++
+	s.mu.Unlock()
+	var all []json.RawMessage
+	if err := json.Unmarshal(s.fixture(t, filepath.Join(filepath.Base(s.dir), name)), &all); err != nil {
+		t.Errorf("nodeapitest: %s: %v", name, err)
+	}
+	var kept []json.RawMessage
+	for _, raw := range all {
+		var p struct {
+			Period string `json:"period"`
+		}
+		_ = json.Unmarshal(raw, &p)
+		if p.Period >= from && p.Period <= to {
+			kept = append(kept, raw)
+		}
+	}
+	body, _ := json.Marshal(kept) // nil: null, as the node sends
+	writeJSON(w, http.StatusOK, append(body, '\n'))
+}
+
+// Hits returns how often path (with its query, if any) was requested.
 func (s *Server) Hits(path string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
