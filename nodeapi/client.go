@@ -38,6 +38,23 @@ const (
 // keys, or a body larger than MaxBodySize.
 var ErrInvalidResponse = errors.New("invalid response")
 
+// ErrRedirectOtherHost is wrapped by the error of a request the node API
+// redirected to another scheme or host:port than the one given.
+var ErrRedirectOtherHost = errors.New("redirected to another host")
+
+// checkRedirect is the default client's redirect policy.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	from := via[0].URL
+	if req.URL.Scheme != from.Scheme || req.URL.Host != from.Host {
+		return fmt.Errorf("%w: %s://%s sent it to %s://%s; only redirects on the node's own address are followed (give the address it redirects to, if that is the node)",
+			ErrRedirectOtherHost, from.Scheme, from.Host, req.URL.Scheme, req.URL.Host)
+	}
+	if len(via) >= 3 {
+		return errors.New("stopped after 3 redirects")
+	}
+	return nil
+}
+
 // APIError is a response with a non-2xx status. The node sends 400, 404 and
 // 500 with a body {"error":"<text>"}; Message is that text, or the status
 // text when the body is something else (a proxy's error page, say).
@@ -65,8 +82,11 @@ type Client struct {
 // shorter than the default makes payout polls fail on such nodes.
 //
 // httpClient may be nil. The default follows at most 3 redirects (the node
-// redirects paths with or without a trailing slash once). The client never
-// changes httpClient; the timeout is applied through each request's context.
+// redirects paths with or without a trailing slash once), and only on the
+// same scheme and host:port: a redirect to another server fails with
+// ErrRedirectOtherHost, so that another server's data is never shown as
+// this node's. The client never changes httpClient; the timeout is applied
+// through each request's context.
 func NewClient(baseURL string, timeout time.Duration, httpClient *http.Client) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil {
@@ -87,14 +107,7 @@ func NewClient(baseURL string, timeout time.Duration, httpClient *http.Client) (
 		timeout = DefaultTimeout
 	}
 	if httpClient == nil {
-		httpClient = &http.Client{
-			CheckRedirect: func(_ *http.Request, via []*http.Request) error {
-				if len(via) >= 3 {
-					return errors.New("stopped after 3 redirects")
-				}
-				return nil
-			},
-		}
+		httpClient = &http.Client{CheckRedirect: checkRedirect}
 	}
 	return &Client{base: u, timeout: timeout, http: httpClient}, nil
 }
