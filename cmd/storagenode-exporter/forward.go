@@ -52,7 +52,7 @@ func parseAllow(values []string) ([]netip.Prefix, error) {
 	for _, v := range values {
 		p, err := netip.ParsePrefix(v)
 		if err != nil {
-			return nil, fmt.Errorf("forward: --allow %q is not a CIDR network such as 192.168.1.0/24 or 2001:db8::/32 (a single host is 192.168.1.5/32): %w", v, err)
+			return nil, fmt.Errorf("--allow %q is not a CIDR network such as 192.168.1.0/24 or 2001:db8::/32 (a single host is 192.168.1.5/32): %w", v, err)
 		}
 		allow = append(allow, p.Masked())
 	}

@@ -61,6 +61,7 @@ func TestOddFlagValues(t *testing.T) {
 		{"config timeout", []string{"serve", "--config", fast}, 2, fast + `:5: key "timeout" under nodeapi: "-5s" is not > 0`},
 		{"forward without clients", []string{"forward", "--max-clients=0", log}, 2, "--max-clients 0: want at least 1"},
 		{"forward, negative clients", []string{"forward", "--max-clients=-1", log}, 2, "--max-clients -1: want at least 1"},
+		{"forward, not a network", []string{"forward", "--allow=x", log}, 2, "storagenode-exporter: forward: --allow \"x\" is not a CIDR network"},
 		{"config empty port", []string{"serve", "--config", noPort}, 2, noPort + `:3: key "log" under nodes: "127.0.0.1:" has no port after the colon`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
