@@ -19,11 +19,18 @@ ARG TARGETARCH
 ARG TARGETVARIANT
 RUN go run ./internal/release -version "${VERSION}" -binary /out/storagenode-exporter \
         -target "${TARGETOS}/${TARGETARCH}${TARGETVARIANT:+/${TARGETVARIANT}}"
+# The state directory of the final stage, made here: distroless has no shell.
+RUN mkdir -m 0700 /out/data
 
 # distroless/static: no shell or package manager, CA certificates (for an
 # https node API) and time zone data included, runs as uid 65532 (nonroot).
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/storagenode-exporter /usr/local/bin/storagenode-exporter
+# The raw-event sink's database is $STATE_DIRECTORY/storagenode-exporter.db:
+# /data, a volume owned by nonroot (docker-compose.yml mounts exporter-data).
+COPY --from=build --chown=65532:65532 /out/data /data
+ENV STATE_DIRECTORY=/data
+VOLUME /data
 USER nonroot:nonroot
 EXPOSE 29651
 ENTRYPOINT ["/usr/local/bin/storagenode-exporter"]

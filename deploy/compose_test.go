@@ -394,3 +394,48 @@ func readYAML(t *testing.T, path string, v any) {
 		t.Fatalf("%s: %v", path, err)
 	}
 }
+
+// The exporter keeps the sink's database in a named volume, writable, at
+// the image's STATE_DIRECTORY, which the image declares a volume and hands
+// to the user the stack runs it as.
+func TestComposeExporterStateVolume(t *testing.T) {
+	stages := dockerfileStages(t)
+	final := stages[len(stages)-1]
+	var state, chown string
+	var volumes []string
+	chowns := map[string]string{} // destination: owner
+	for _, instr := range final {
+		if v, ok := strings.CutPrefix(instr, "ENV STATE_DIRECTORY="); ok {
+			state = v
+		}
+		if v, ok := strings.CutPrefix(instr, "VOLUME "); ok {
+			volumes = append(volumes, strings.Fields(v)...)
+		}
+		if m := regexp.MustCompile(`^COPY .*--chown=(\S+) \S+ (\S+)$`).FindStringSubmatch(instr); m != nil {
+			chowns[m[2]] = m[1]
+		}
+	}
+	chown = chowns[state]
+	if state == "" || !slices.Contains(volumes, state) {
+		t.Fatalf("the image's STATE_DIRECTORY %q is not among its VOLUMEs %q", state, volumes)
+	}
+	for _, env := range []map[string]string{nil, dotenv(t)} {
+		p := load(t, env)
+		e := service(t, p, "exporter")
+		if env == nil && chown != e.User {
+			t.Errorf("the image gives %s to %q, the stack runs the exporter as %q", state, chown, e.User)
+		}
+		var data *types.ServiceVolumeConfig
+		for i, v := range e.Volumes {
+			if v.Target == state {
+				data = &e.Volumes[i]
+			}
+		}
+		if data == nil || data.Type != types.VolumeTypeVolume || data.ReadOnly {
+			t.Fatalf("exporter's %s mount: %+v, want a writable named volume", state, data)
+		}
+		if _, ok := p.Volumes[data.Source]; !ok || data.Source != "exporter-data" {
+			t.Errorf("exporter's %s is volume %q, want the declared exporter-data", state, data.Source)
+		}
+	}
+}

@@ -58,7 +58,7 @@ func defaultDB(getenv func(string) string, goos string) (dbLocation, error) {
 		return at(filepath.Join(d, "storagenode-exporter"), "$XDG_STATE_HOME", "STATE_DIRECTORY or XDG_STATE_HOME"), nil
 	}
 	if home := getenv("HOME"); home != "" {
-		return at(filepath.Join(home, ".local", "state", "storagenode-exporter"), "$HOME/.local/state (XDG_STATE_HOME unset)", "STATE_DIRECTORY or XDG_STATE_HOME"), nil
+		return at(filepath.Join(home, ".local", "state", "storagenode-exporter"), "$HOME", "STATE_DIRECTORY or XDG_STATE_HOME"), nil
 	}
 	return dbLocation{}, errors.New("no place for the sink's database: neither STATE_DIRECTORY, XDG_STATE_HOME nor HOME is set")
 }
@@ -115,7 +115,7 @@ func (loc dbLocation) explain(err error, offHint string) error {
 		return err
 	}
 	if offHint != "" {
-		offHint = ", or " + offHint
+		offHint = "; " + offHint
 	}
 	return fmt.Errorf("%w (the default database, from %s: set %s or give --db PATH to put it elsewhere%s)", err, loc.From, loc.vars, offHint)
 }
