@@ -99,8 +99,15 @@ func rate(n, total int64) string {
 }
 
 // WriteText writes the report operators know from the success-rate script,
-// followed by a per-satellite table and the top error classes.
-func WriteText(w io.Writer, s *Summary) error {
+// followed by a per-satellite table, the top error classes and the line
+// counts.
+func WriteText(w io.Writer, s *Summary) error { return writeText(w, s, true) }
+
+// WriteTransfersText writes WriteText's report without its LOG section, for
+// a summary that counts no lines (the sink keeps none), and a blank line.
+func WriteTransfersText(w io.Writer, s *Summary) error { return writeText(w, s, false) }
+
+func writeText(w io.Writer, s *Summary, lines bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format, args...) }
 	section := func(title string) { p("========== %s %s\n", title, strings.Repeat("=", max(3, 28-len(title)))) }
@@ -172,6 +179,10 @@ func WriteText(w io.Writer, s *Summary) error {
 		fmt.Fprintf(tw, "%d\t%s\t%s\n", e.Count, e.Action, e.Class)
 	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if !lines {
+		_, err := fmt.Fprintln(w) // the blank line before the next section, as report --db always printed
 		return err
 	}
 

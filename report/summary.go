@@ -83,60 +83,77 @@ func (s *Summary) addEvent(ev *parser.Event) {
 
 // addOutcome counts one transfer outcome that counts under the rules.
 func (s *Summary) addOutcome(ev *parser.Event, res parser.Result) {
-	c := &s.NoAction
-	if ev.Action != parser.ActionNone && ev.Action != parser.ActionOther && ev.Action != parser.ActionDelete {
-		c = &s.Transfers[ev.Action]
+	var bytes int64
+	if res == parser.Success && ev.HasSize && ev.Size > 0 {
+		bytes = ev.Size
 	}
-	var sat *ByAction
-	if ev.Satellite != "" || c != &s.NoAction {
-		name := parser.SatelliteName(ev.Satellite)
-		if name == "" {
-			name = "unknown"
-		}
-		if s.Satellites == nil {
-			s.Satellites = map[string]*ByAction{}
-		}
-		sat = s.Satellites[name]
-		if sat == nil {
-			sat = new(ByAction)
-			s.Satellites[name] = sat
-		}
+	s.AddOutcomes(parser.SatelliteName(ev.Satellite), ev.Action, res, 1, bytes)
+	if res == parser.Failed {
+		s.AddFailures(ev.Action, ev.Error, 1)
+	}
+}
+
+// AddOutcomes counts n outcomes of one satellite, action and result, as
+// reading their lines would: satellite is the satellite's name ("" when the
+// lines named none), successBytes the sum of the successes' sizes. The
+// error classes of failures are AddFailures' to count. It serves counts
+// that come in bulk, such as the rows of the sink.
+func (s *Summary) AddOutcomes(satellite string, act parser.Action, res parser.Result, n, successBytes int64) {
+	transfer := act != parser.ActionNone && act != parser.ActionOther && act != parser.ActionDelete
+	c := &s.NoAction
+	if transfer {
+		c = &s.Transfers[act]
 	}
 	var one Counts
 	switch res {
 	case parser.Success:
-		one.Success = 1
-		if ev.HasSize && ev.Size > 0 {
-			one.SuccessBytes = ev.Size
-		}
+		one.Success, one.SuccessBytes = n, successBytes
 	case parser.Canceled:
-		one.Canceled = 1
+		one.Canceled = n
 	case parser.Failed:
-		one.Failed = 1
-		class := parser.ClassifyError(ev.Error)
-		if class == parser.ErrNone {
-			class = parser.ErrOther
-		}
-		if s.Errors == nil {
-			s.Errors = map[ErrorKey]int64{}
-		}
-		s.Errors[ErrorKey{ev.Action, class}]++
-		if ev.Action == parser.GETAudit {
-			if class == parser.ErrFileNotFound {
-				s.AuditCritical++
-			} else {
-				s.AuditRecoverable++
-			}
-		}
+		one.Failed = n
 	}
 	c.add(one)
-	if sat != nil {
-		a := ev.Action
-		if c == &s.NoAction {
-			a = parser.ActionNone
-		}
-		sat[a].add(one)
+	if satellite == "" && !transfer {
+		return
 	}
+	if satellite == "" {
+		satellite = "unknown"
+	}
+	if s.Satellites == nil {
+		s.Satellites = map[string]*ByAction{}
+	}
+	sat := s.Satellites[satellite]
+	if sat == nil {
+		sat = new(ByAction)
+		s.Satellites[satellite] = sat
+	}
+	if !transfer {
+		act = parser.ActionNone
+	}
+	sat[act].add(one)
+}
+
+// AddFailures counts the error class of n failed outcomes of one action
+// whose error text is errText (the top errors, and audits failed critically
+// or recoverably), and returns the class.
+func (s *Summary) AddFailures(act parser.Action, errText string, n int64) parser.ErrorClass {
+	class := parser.ClassifyError(errText)
+	if class == parser.ErrNone {
+		class = parser.ErrOther
+	}
+	if s.Errors == nil {
+		s.Errors = map[ErrorKey]int64{}
+	}
+	s.Errors[ErrorKey{act, class}] += n
+	if act == parser.GETAudit {
+		if class == parser.ErrFileNotFound {
+			s.AuditCritical += n
+		} else {
+			s.AuditRecoverable += n
+		}
+	}
+	return class
 }
 
 // Merge adds o into s.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/storagenode-exporter/storagenode-exporter/report"
+	"github.com/storagenode-exporter/storagenode-exporter/report/dbreport"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
 )
 
@@ -48,14 +49,14 @@ func (c *ReportCmd) Run(ctx context.Context, env *Env) error {
 			return err
 		}
 		defer db.Close()
-		a, err := sink.Analyze(ctx, db, sink.AnalyzeOptions{Node: c.Node, Since: c.Since})
+		a, err := dbreport.Analyze(ctx, db, dbreport.Options{Node: c.Node, Since: c.Since})
 		if err != nil {
 			return err
 		}
 		if c.Format == "json" {
-			return sink.WriteJSON(env.Stdout, a)
+			return dbreport.WriteJSON(env.Stdout, a)
 		}
-		return sink.WriteText(env.Stdout, a)
+		return dbreport.WriteText(env.Stdout, a)
 	}
 	counter := report.NewCounter()
 	failed := 0

@@ -1,4 +1,4 @@
-package sink
+package dbreport_test
 
 import (
 	"bytes"
@@ -17,22 +17,34 @@ import (
 
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 	"github.com/storagenode-exporter/storagenode-exporter/report"
+	"github.com/storagenode-exporter/storagenode-exporter/report/dbreport"
+	"github.com/storagenode-exporter/storagenode-exporter/sink"
 )
 
-const piece3 = "LNV2EIGAVRG5KEPRU7T6X6F3JLJNS3ZPCHTNEC35OEKAJM52ZQ2Q"
+const (
+	us1    = "12EayRS2V1kEsWESU9QMRseFhdxYxKicsiFmxrsLZHeLUtdps3S"
+	eu1    = "12L9ZFwhzVpuEKMUNUqkaTLGzwY9G24tbiigLiXpmZWKwmcNDDs"
+	piece1 = "7VCCJA3NTUGCABTKIDXPVB7ETUPRPYY63K6LKRXH3DHXBJCPSOMQ"
+	piece2 = "IFKPBATQQ6ED7M2MWZOUKD2YGXGRKBXRNFWP2BW7THMNTUEB7REA"
+	piece3 = "LNV2EIGAVRG5KEPRU7T6X6F3JLJNS3ZPCHTNEC35OEKAJM52ZQ2Q"
+)
 
 // analysisFixture is a sink with a few known events of two nodes over
 // three hours; "now" is an hour after the last.
-func analysisFixture(t *testing.T) (*DB, time.Time) {
+func analysisFixture(t *testing.T) (*sink.DB, time.Time) {
 	t.Helper()
-	db := openTest(t, filepath.Join(t.TempDir(), "a.db"))
+	db, err := sink.Open(context.Background(), filepath.Join(t.TempDir(), "a.db"), sink.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	h0 := time.Date(2026, 9, 5, 10, 0, 0, 0, time.UTC)
 	ip := netip.MustParseAddr("198.51.100.9")
-	ev := func(at time.Duration, node, sat string, act parser.Action, res parser.Result, size int64, piece, errText string) Event {
-		return Event{Time: h0.Add(at), Node: node, Satellite: sat, Action: act, Status: res, Size: size, HasSize: size >= 0,
+	ev := func(at time.Duration, node, sat string, act parser.Action, res parser.Result, size int64, piece, errText string) sink.Event {
+		return sink.Event{Time: h0.Add(at), Node: node, Satellite: sat, Action: act, Status: res, Size: size, HasSize: size >= 0,
 			PieceID: piece, Remote: ip, Country: "US", ErrorReason: errText}
 	}
-	events := []Event{
+	events := []sink.Event{
 		ev(time.Minute, "n1", us1, parser.GET, parser.Success, 1000, piece1, ""),
 		ev(2*time.Minute, "n1", us1, parser.GET, parser.Success, 2000, piece1, ""),
 		ev(3*time.Minute, "n1", us1, parser.GET, parser.Success, 3000, piece1, ""),
@@ -46,8 +58,8 @@ func analysisFixture(t *testing.T) (*DB, time.Time) {
 		ev(2*time.Hour+2*time.Minute, "n2", eu1, parser.PUT, parser.Canceled, -1, piece1, "context canceled"),
 		ev(2*time.Hour+3*time.Minute, "n2", "", parser.ActionNone, parser.Canceled, -1, "", ""),
 	}
-	err := db.Write(context.Background(), &Batch{Events: events,
-		Rejections: []Rejection{{Time: h0.Add(2 * time.Hour), Node: "n2"}, {Time: h0.Add(2 * time.Hour), Node: "n2"}, {Time: h0, Node: "n1"}}})
+	err = db.Write(context.Background(), &sink.Batch{Events: events,
+		Rejections: []sink.Rejection{{Time: h0.Add(2 * time.Hour), Node: "n2"}, {Time: h0.Add(2 * time.Hour), Node: "n2"}, {Time: h0, Node: "n1"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +70,7 @@ func TestAnalyze(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, now := analysisFixture(t)
-	a, err := Analyze(ctx, db, AnalyzeOptions{Now: func() time.Time { return now }})
+	a, err := dbreport.Analyze(ctx, db, dbreport.Options{Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,13 +83,13 @@ func TestAnalyze(t *testing.T) {
 	if !s.First.Equal(time.Date(2026, 9, 5, 10, 1, 0, 0, time.UTC)) || !s.Last.Equal(time.Date(2026, 9, 5, 12, 3, 0, 0, time.UTC)) {
 		t.Errorf("first %s, last %s", s.First, s.Last)
 	}
-	if diff := cmp.Diff(a.MostDownloaded, []PieceCount{
+	if diff := cmp.Diff(a.MostDownloaded, []sink.PieceCount{
 		{PieceID: piece1, Satellite: "us1", Downloads: 3, Success: 3, Bytes: 6000},
 		{PieceID: piece2, Satellite: "eu1", Downloads: 2, Success: 1, Bytes: 500},
 	}); diff != "" {
 		t.Errorf("most downloaded (-got +want):\n%s", diff)
 	}
-	if diff := cmp.Diff(a.TopErrors, []SatelliteError{
+	if diff := cmp.Diff(a.TopErrors, []dbreport.SatelliteError{
 		{Satellite: "eu1", Action: parser.PUT, Class: parser.ErrConnectionReset, Count: 2, Example: "read: connection reset by peer"},
 		{Satellite: "eu1", Action: parser.GET, Class: parser.ErrBrokenPipe, Count: 1, Example: "write tcp 1.2.3.4:28967->5.6.7.8:1: write: broken pipe"},
 		{Satellite: "us1", Action: parser.GETAudit, Class: parser.ErrFileNotFound, Count: 1, Example: "file does not exist"},
@@ -100,26 +112,33 @@ func TestAnalyze(t *testing.T) {
 	}
 
 	// One node, and a window.
-	a, err = Analyze(ctx, db, AnalyzeOptions{Node: "n2", Since: 90 * time.Minute, Now: func() time.Time { return now }})
+	a, err = dbreport.Analyze(ctx, db, dbreport.Options{Node: "n2", Since: 90 * time.Minute, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a.Events != 3 || a.Summary.UploadsRejected != 2 || len(a.MostDownloaded) != 0 || len(a.Hourly) != 1 {
 		t.Errorf("n2 since 90m: events %d, rejected %d, %+v", a.Events, a.Summary.UploadsRejected, a.Hourly)
 	}
-	_, err = Analyze(ctx, db, AnalyzeOptions{Node: "n9"})
-	wantErr(t, err, db.Path(), `no node "n9"`, "n1, n2")
+	_, err = dbreport.Analyze(ctx, db, dbreport.Options{Node: "n9"})
+	if err == nil {
+		t.Fatal("no error for a node the sink does not hold")
+	}
+	for _, want := range []string{db.Path(), `no node "n9"`, "n1, n2"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
 }
 
 func TestAnalysisWriters(t *testing.T) {
 	t.Parallel()
 	db, now := analysisFixture(t)
-	a, err := Analyze(context.Background(), db, AnalyzeOptions{Now: func() time.Time { return now }})
+	a, err := dbreport.Analyze(context.Background(), db, dbreport.Options{Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var text bytes.Buffer
-	if err := WriteText(&text, a); err != nil {
+	if err := dbreport.WriteText(&text, a); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"========== AUDIT", "Rejected:         3", "MOST DOWNLOADED PIECES", piece1 + "  us1        3",
@@ -133,7 +152,7 @@ func TestAnalysisWriters(t *testing.T) {
 		t.Error("text shows line counts the sink does not keep")
 	}
 	var js bytes.Buffer
-	if err := WriteJSON(&js, a); err != nil {
+	if err := dbreport.WriteJSON(&js, a); err != nil {
 		t.Fatal(err)
 	}
 	var got struct {
@@ -142,10 +161,12 @@ func TestAnalysisWriters(t *testing.T) {
 			UploadsRejected int64 `json:"uploads_rejected"`
 			Transfers       map[string]report.Counts
 		}
-		MostDownloaded []PieceCount                                `json:"most_downloaded"`
-		TopErrors      []struct{ Satellite, Action, Class string } `json:"top_errors"`
-		Sizes          []SizeBucket
-		Hourly         []map[string]json.RawMessage
+		MostDownloaded []struct {
+			PieceID string `json:"piece_id"`
+		} `json:"most_downloaded"`
+		TopErrors []struct{ Satellite, Action, Class string } `json:"top_errors"`
+		Sizes     []dbreport.SizeBucket
+		Hourly    []map[string]json.RawMessage
 	}
 	if err := json.Unmarshal(js.Bytes(), &got); err != nil {
 		t.Fatalf("%v\n%s", err, js.String())
@@ -159,22 +180,22 @@ func TestAnalysisWriters(t *testing.T) {
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 // The text and JSON of the analysis are pinned byte for byte
-// (go test ./sink -run AnalysisGolden -update rewrites them).
+// (go test ./report/dbreport -run AnalysisGolden -update rewrites them).
 func TestAnalysisGolden(t *testing.T) {
 	t.Parallel()
 	db, now := analysisFixture(t)
 	for _, tc := range []struct {
 		file  string
-		opts  AnalyzeOptions
-		write func(io.Writer, *Analysis) error
+		opts  dbreport.Options
+		write func(io.Writer, *dbreport.Analysis) error
 	}{
-		{"analysis.txt", AnalyzeOptions{}, WriteText},
-		{"analysis.json", AnalyzeOptions{}, WriteJSON},
-		{"analysis-n2-90m.txt", AnalyzeOptions{Node: "n2", Since: 90 * time.Minute}, WriteText},
-		{"analysis-n2-90m.json", AnalyzeOptions{Node: "n2", Since: 90 * time.Minute}, WriteJSON},
+		{"analysis.txt", dbreport.Options{}, dbreport.WriteText},
+		{"analysis.json", dbreport.Options{}, dbreport.WriteJSON},
+		{"analysis-n2-90m.txt", dbreport.Options{Node: "n2", Since: 90 * time.Minute}, dbreport.WriteText},
+		{"analysis-n2-90m.json", dbreport.Options{Node: "n2", Since: 90 * time.Minute}, dbreport.WriteJSON},
 	} {
 		tc.opts.Now = func() time.Time { return now }
-		a, err := Analyze(context.Background(), db, tc.opts)
+		a, err := dbreport.Analyze(context.Background(), db, tc.opts)
 		if err != nil {
 			t.Fatal(err)
 		}
