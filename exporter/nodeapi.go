@@ -35,7 +35,8 @@ type NodeAPIOptions struct {
 //
 //	storj_nodeapi_up{node}
 //	storj_nodeapi_last_success_timestamp_seconds{node}
-//	storj_nodeapi_request_duration_seconds{node,endpoint}  endpoint: sno, satellite, estimated_payout
+//	storj_nodeapi_request_duration_seconds{node,endpoint}  endpoint: sno, satellite, estimated_payout,
+//	                                                       satellite_payout, periods, paystubs, held_history
 //	storj_nodeapi_request_success{node,endpoint}
 //
 // From /api/sno/:
@@ -62,6 +63,9 @@ type NodeAPIOptions struct {
 //	                                            component: egress, repair_audit, disk, held, payout
 //	storj_payout_expected_month_dollars{node}
 //
+// Per satellite, from the earnings routes: see earningsDescs
+// (exporter/nodeapi_earnings.go).
+//
 // Values a node version does not report are left out rather than exported
 // as 0: storj_node_disk_reclaimable_bytes before v1.143,
 // storj_satellite_vetted before v1.131, the scores before v1.21,
@@ -85,6 +89,7 @@ type NodeAPICollector struct {
 	disqualified, suspended, vetted, joined       *prometheus.Desc
 	egress, ingress, storedByteHours              *prometheus.Desc
 	payout, payoutExpected                        *prometheus.Desc
+	earnings                                      earningsDescs
 }
 
 var _ prometheus.Collector = (*NodeAPICollector)(nil)
@@ -136,6 +141,7 @@ func NewNodeAPICollector(pollers []*nodeapi.Poller, opts NodeAPIOptions) *NodeAP
 
 		payout:         g("storj_payout_dollars", "Node's payout estimate in US dollars over all satellites, by month (current, previous) and component (egress, repair_audit, disk, held, payout).", []string{"node", "month", "component"}),
 		payoutExpected: g("storj_payout_expected_month_dollars", "Node's projection of the current month's payout to the whole month, in US dollars.", node),
+		earnings:       newEarningsDescs(),
 	}
 }
 
@@ -153,6 +159,7 @@ func (c *NodeAPICollector) Describe(ch chan<- *prometheus.Desc) {
 	} {
 		ch <- d
 	}
+	c.earnings.describe(ch)
 }
 
 // Collect sends the metrics of every poller's current snapshot.
@@ -202,7 +209,8 @@ func (c *NodeAPICollector) collect(ch chan<- prometheus.Metric, p *nodeapi.Polle
 		return false // stale or missing data must not pass for current
 	}
 
-	for _, e := range []nodeapi.Endpoint{nodeapi.EndpointSNO, nodeapi.EndpointSatellites, nodeapi.EndpointSatellite, nodeapi.EndpointEstimatedPayout} {
+	for _, e := range []nodeapi.Endpoint{nodeapi.EndpointSNO, nodeapi.EndpointSatellites, nodeapi.EndpointSatellite, nodeapi.EndpointEstimatedPayout,
+		nodeapi.EndpointSatellitePayout, nodeapi.EndpointPeriods, nodeapi.EndpointPaystubs, nodeapi.EndpointHeldHistory} {
 		if r, ok := s.Requests[e]; ok {
 			gauge(c.reqDuration, r.Duration.Seconds(), node, string(e))
 			gauge(c.reqSuccess, boolFloat(r.Success), node, string(e))
@@ -251,6 +259,7 @@ func (c *NodeAPICollector) collect(ch chan<- prometheus.Metric, p *nodeapi.Polle
 			gauge(c.payoutExpected, *e/100, node)
 		}
 	}
+	c.earnings.collectEarnings(gauge, &s, now, maxAge, p.PayoutInterval())
 	return true
 }
 

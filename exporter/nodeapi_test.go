@@ -211,8 +211,9 @@ func TestNodeAPICollectorHealthy(t *testing.T) {
 		t.Error(err)
 	}
 	// Every metric is accounted for: the listed ones plus the two process
-	// timestamps.
-	if got, want := promtest.CollectAndCount(c), 82; got != want {
+	// timestamps and the 16 prices of priceModel (4 per satellite; the
+	// earnings figures are tested in nodeapi_earnings_test.go).
+	if got, want := promtest.CollectAndCount(c), 98; got != want {
 		t.Errorf("%d series, want %d", got, want)
 	}
 	if got := promtest.CollectAndCount(c, "storj_node_last_pinged_timestamp_seconds", "storj_node_started_timestamp_seconds"); got != 2 {

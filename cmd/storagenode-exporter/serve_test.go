@@ -157,7 +157,9 @@ func TestServeGolden(t *testing.T) {
 	t.Parallel()
 	log := filepath.Join(t.TempDir(), "node.log")
 	copyFile(t, "../../report/testdata/fixture.log", log)
-	api := fakeNode(t, "v1.162")
+	// The v1.162 node with the earnings of testdata/nodeapi/earnings (the
+	// poll that makes it up has fetched them all).
+	api := nodeapitest.NewServer(t, "../../testdata/nodeapi", "v1.162").BorrowEarnings()
 	s := startServe(t, nil, "--node", "Node-1:"+log+":"+api.URL, "--from-beginning")
 	s.waitFor(t, `storj_log_lines_total{node="Node-1"}`, 38)
 	s.waitFor(t, `storj_nodeapi_up{node="Node-1"}`, 1)

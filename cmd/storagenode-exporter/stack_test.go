@@ -20,6 +20,7 @@ import (
 
 	"github.com/storagenode-exporter/storagenode-exporter/grafana"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
+	"github.com/storagenode-exporter/storagenode-exporter/nodeapi/nodeapitest"
 )
 
 func freeAddr(t *testing.T) string {
@@ -95,7 +96,8 @@ func TestStack(t *testing.T) {
 
 	log := filepath.Join(dir, "node.log")
 	copyFile(t, "../../report/testdata/fixture.log", log)
-	api := fakeNode(t, "v1.162")
+	// with the earnings of testdata/nodeapi/earnings, for the earnings panels
+	api := nodeapitest.NewServer(t, "../../testdata/nodeapi", "v1.162").BorrowEarnings()
 	s := startServe(t, nil, "--node", "Node-1:"+log+":"+api.URL, "--from-beginning")
 	s.waitFor(t, `storj_nodeapi_up{node="Node-1"}`, 1)
 

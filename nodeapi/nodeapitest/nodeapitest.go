@@ -4,9 +4,9 @@
 // does for handlers). The responses are the composed fixtures of the
 // repository's testdata/nodeapi (one folder per node version; shapes in
 // docs/node-api.md). The earnings routes (estimated-payout?id=, the
-// heldamount routes) are served from the version's folder, or else from
-// testdata/nodeapi/earnings, the earnings of a node with the same four
-// satellites.
+// heldamount routes) are served from the version's folder, or, after
+// BorrowEarnings, from testdata/nodeapi/earnings, the earnings of a node
+// with the same four satellites.
 package nodeapitest
 
 import (
@@ -44,8 +44,46 @@ type Server struct {
 	// (64).
 	SNOHit chan struct{}
 
-	mu   sync.Mutex
-	hits map[string]int // by path
+	mu      sync.Mutex
+	hits    map[string]int // by path
+	overlay string         // see Overlay
+	borrow  bool           // see BorrowEarnings
+}
+
+// BorrowEarnings makes a version folder without earnings fixtures answer
+// the earnings routes from testdata/nodeapi/earnings (same satellites).
+func (s *Server) BorrowEarnings() *Server {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.borrow = true
+	return s
+}
+
+// Overlay makes the server answer from the folder root/version first, and
+// from its own folder for the files that one lacks: a variant of a node
+// (later paystubs, say) without copying the rest.
+func (s *Server) Overlay(version string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.overlay = filepath.Join(s.root, version)
+}
+
+// path returns the file of fixture name (relative to the version folder).
+func (s *Server) path(name string) string {
+	s.mu.Lock()
+	overlay := s.overlay
+	s.mu.Unlock()
+	if overlay != "" {
+		if p := filepath.Join(overlay, filepath.Base(name)); fileExists(p) {
+			return p
+		}
+	}
+	return filepath.Join(s.dir, name)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // Values of Server.Heldamount.
@@ -117,7 +155,7 @@ func (s *Server) serve(t testing.TB, w http.ResponseWriter, r *http.Request, nam
 		writeJSON(w, http.StatusInternalServerError, []byte(`{"error":"console: database is locked"}`))
 		return
 	}
-	body, err := os.ReadFile(filepath.Join(s.dir, name))
+	body, err := os.ReadFile(s.path(name))
 	if errors.Is(err, os.ErrNotExist) {
 		writeJSON(w, http.StatusNotFound, s.fixture(t, "errors/api-error-404.json"))
 		return
@@ -131,9 +169,13 @@ func (s *Server) serve(t testing.TB, w http.ResponseWriter, r *http.Request, nam
 }
 
 // earnings returns the path, relative to the version's folder, of an
-// earnings fixture: the version's own, else the shared earnings folder's.
+// earnings fixture: the version's own, else (BorrowEarnings) the earnings
+// folder's.
 func (s *Server) earnings(name string) string {
-	if _, err := os.Stat(filepath.Join(s.dir, name)); err == nil {
+	s.mu.Lock()
+	borrow := s.borrow
+	s.mu.Unlock()
+	if !borrow || fileExists(filepath.Join(s.dir, name)) {
 		return name
 	}
 	return filepath.Join("..", "earnings", name)
@@ -158,7 +200,7 @@ func (s *Server) heldamount(t testing.TB, w http.ResponseWriter, r *http.Request
 		return
 	}
 	name = s.earnings(name)
-	if from == "" {
+	if from == "" || !fileExists(s.path(name)) {
 		s.serve(t, w, r, name, s.FailHeldamount.Load())
 		return
 	}
@@ -177,7 +219,11 @@ func (s *Server) heldamount(t testing.TB, w http.ResponseWriter, r *http.Request
 	s.hits[r.URL.Path]++
 	s.mu.Unlock()
 	var all []json.RawMessage
-	if err := json.Unmarshal(s.fixture(t, filepath.Join(filepath.Base(s.dir), name)), &all); err != nil {
+	b, err := os.ReadFile(s.path(name))
+	if err != nil {
+		t.Errorf("nodeapitest: %v", err)
+	}
+	if err := json.Unmarshal(b, &all); err != nil {
 		t.Errorf("nodeapitest: %s: %v", name, err)
 	}
 	var kept []json.RawMessage

@@ -155,6 +155,25 @@ func reputation() board {
 					series("sum by (node) ("+sel("storj_payout_expected_month_dollars")+")", "{{node}} estimate"),
 				},
 			}),
+			earningsTable(),
+			timeseriesPanel(spec{
+				title: "Payout so far by satellite", w: 8, h: 8, unit: "currencyUSD", decimals: f64(2),
+				desc:    "Each satellite's payout of the month so far, after the held amount (the node API's per-satellite estimate).",
+				targets: []target{series("sum by (satellite) ("+ssel("storj_satellite_payout_dollars", `month="current"`, `component="payout"`)+")", "{{satellite}}")},
+			}),
+			timeseriesPanel(spec{
+				title: "Held amount", w: 8, h: 8, unit: "currencyUSD", decimals: f64(2),
+				desc: "Held back now (Σ held − returned over the paystubs) and returned, per satellite. Half is due back in node month 16.",
+				targets: []target{
+					series("sum by (satellite) ("+ssel("storj_satellite_held_dollars")+")", "{{satellite}} held"),
+					series("sum by (satellite) ("+ssel("storj_satellite_held_returned_dollars")+")", "{{satellite}} returned"),
+				},
+			}),
+			bargaugePanel(spec{
+				title: "Last paystub by satellite", w: 8, h: 8, unit: "currencyUSD", decimals: f64(2),
+				desc:    "Paid on the newest paystub (the period in the name), per satellite.",
+				targets: []target{instant("sum by (satellite, period) ("+ssel("storj_satellite_paystub_dollars", `component="paid"`)+")", "{{satellite}} {{period}}")},
+			}),
 
 			row("Month-to-date bandwidth"),
 			statPanel(spec{
@@ -188,6 +207,35 @@ func reputation() board {
 			}),
 		},
 	}
+}
+
+// earningsTable is the per-satellite earnings: the estimates, the paystub
+// sums, the newest paystub and the prices.
+func earningsTable() cell {
+	usd := []dashboard.DynamicConfigValue{unitProp("currencyUSD"), decimalsProp(2)}
+	by := func(agg, expr string) string { return agg + " by (node, satellite) (" + expr + ")" }
+	return mergedTable(spec{
+		title: "Earnings by satellite", w: 24, h: 8,
+		desc: "Per node and satellite: the estimates of this and the previous month (after held), and over the node's paystubs what was paid, what is held back now, what was returned and what is paid but not yet transferred; the held rate of this month, the newest paystub's node month and its codes O (offline), D (disqualified), S (sanctioned), and the disk price.",
+		overrides: []override{
+			{name: "node", props: []dashboard.DynamicConfigValue{nodeLink(), prop("displayName", "Node")}},
+			{name: "satellite", props: []dashboard.DynamicConfigValue{prop("displayName", "Satellite")}},
+		},
+	}, []string{"node", "satellite"}, nil, []column{
+		{name: "This month", expr: by("sum", ssel("storj_satellite_payout_dollars", `month="current"`, `component="payout"`)), props: usd},
+		{name: "Previous month", expr: by("sum", ssel("storj_satellite_payout_dollars", `month="previous"`, `component="payout"`)), props: usd},
+		{name: "Paid", expr: by("sum", ssel("storj_satellite_paid_dollars")), props: usd},
+		{name: "Held", expr: by("sum", ssel("storj_satellite_held_dollars")), props: usd},
+		{name: "Returned", expr: by("sum", ssel("storj_satellite_held_returned_dollars")), props: usd},
+		{name: "Undistributed", expr: by("sum", ssel("storj_satellite_undistributed_dollars")), props: usd},
+		{name: "Held rate", expr: by("max", ssel("storj_satellite_held_ratio")), props: []dashboard.DynamicConfigValue{unitProp("percentunit"), decimalsProp(0)}},
+		{name: "Node month", expr: by("max", ssel("storj_satellite_paystub_node_month")), props: []dashboard.DynamicConfigValue{decimalsProp(0)}},
+		{name: "Bad codes", expr: by("sum", ssel("storj_satellite_paystub_code", `code=~"O|D|S"`)+" or "+ssel("storj_satellite_paystub_code")+" * 0"), props: []dashboard.DynamicConfigValue{
+			decimalsProp(0), thresholdsProp(levels("green", lvl{1, "red"})), colorBackground(),
+		}},
+		{name: "Disk $/TB-month", expr: by("max", ssel("storj_satellite_price_disk_dollars_per_terabyte_month")), props: usd},
+		{name: "Egress $/TB", expr: by("max", ssel("storj_satellite_price_dollars_per_terabyte", `kind="egress"`)), props: usd},
+	})
 }
 
 // scoreSeries is a reputation score per node and satellite over time, with
