@@ -2,6 +2,7 @@ package nodeapi
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"maps"
 	"sync"
@@ -54,11 +55,21 @@ type PollerOptions struct {
 	// DownMessage replaces "node API down" in the warning logged when the
 	// API stops (or never starts) answering.
 	DownMessage string
+	// SatelliteConcurrency is how many /api/sno/satellite/{id} requests of
+	// one poll run at a time; default DefaultSatelliteConcurrency.
+	SatelliteConcurrency int
 }
+
+// DefaultSatelliteConcurrency is the default PollerOptions.SatelliteConcurrency:
+// the four public satellites at once, so that a node answering slowly costs
+// one request's time per poll rather than four, and a node listing many
+// satellites is not asked for all of them at once.
+const DefaultSatelliteConcurrency = 4
 
 // RequestStatus is the outcome of the last request to one endpoint. For
 // EndpointSatellite it covers all satellite requests of a poll: Duration is
-// their sum and Success is true if all succeeded.
+// the time they took together (they run SatelliteConcurrency at a time) and
+// Success is true if all succeeded.
 type RequestStatus struct {
 	Time     time.Time // when the request started
 	Duration time.Duration
@@ -118,6 +129,7 @@ type Poller struct {
 	payoutInterval time.Duration
 	log            *slog.Logger
 	now            func() time.Time
+	satConcurrency int
 	downMessage    string
 
 	pollMu sync.Mutex // serialises polls; guards the fields below
@@ -162,6 +174,9 @@ func NewPoller(node string, c *Client, opts PollerOptions) *Poller {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.SatelliteConcurrency <= 0 {
+		opts.SatelliteConcurrency = DefaultSatelliteConcurrency
+	}
 	return &Poller{
 		node:           node,
 		client:         c,
@@ -170,6 +185,7 @@ func NewPoller(node string, c *Client, opts PollerOptions) *Poller {
 		log:            opts.Logger.With("node", node),
 		downMessage:    opts.DownMessage,
 		now:            opts.Now,
+		satConcurrency: opts.SatelliteConcurrency,
 		snap:           Snapshot{Node: node},
 	}
 }
@@ -200,9 +216,10 @@ func (p *Poller) Run(ctx context.Context) error {
 // PollOnce polls the node once: /api/sno/, then /api/sno/satellite/{id} for
 // each satellite it lists, then /api/sno/estimated-payout if the last
 // payout request is at least PayoutInterval old (less 100 ms of slack for
-// the ticker's jitter). Requests are sequential, each bounded by the
-// client's timeout. It returns the poll's error: that of /api/sno/ or of a
-// satellite (the node is then down), else nil. A payout error is only
+// the ticker's jitter). The satellite requests run SatelliteConcurrency at a
+// time, the others one after another, each bounded by the client's timeout.
+// It returns the poll's error: that of /api/sno/ or of a satellite (the node
+// is then down), else nil. A payout error is only
 // recorded. When ctx is cancelled during the poll, the snapshot is left as
 // it was and ctx's error is returned. Concurrent calls are serialised.
 func (p *Poller) PollOnce(ctx context.Context) error {
@@ -229,18 +246,21 @@ func (p *Poller) PollOnce(ctx context.Context) error {
 		delete(reqs, EndpointSatellite)
 	} else {
 		st := RequestStatus{Time: p.now(), Success: true}
+		var ids []string
 		for _, s := range dash.Satellites {
-			if _, dup := sats[s.ID]; dup {
-				continue
+			if _, dup := sats[s.ID]; !dup {
+				sats[s.ID] = nil
+				ids = append(ids, s.ID)
 			}
-			t0 := p.now()
-			detail, err := p.client.Satellite(ctx, s.ID)
-			st.Duration += p.now().Sub(t0)
-			if err != nil {
-				st.Success, st.Err = false, err
-				break
+		}
+		details, err := p.satellites(ctx, ids)
+		st.Duration = p.now().Sub(st.Time)
+		if err != nil {
+			st.Success, st.Err = false, err
+		} else {
+			for i, id := range ids {
+				sats[id] = details[i]
 			}
-			sats[s.ID] = detail
 		}
 		reqs[EndpointSatellite] = st
 		if st.Err != nil {
@@ -278,6 +298,50 @@ func (p *Poller) PollOnce(ctx context.Context) error {
 		HeldHistoryTime:     p.earn.heldTime,
 	})
 	return nil
+}
+
+// satellites requests the details of the satellites ids, at most
+// p.satConcurrency at a time. It returns them in the order of ids, or the
+// error of the first satellite in that order that failed; after a failure
+// no further request starts.
+func (p *Poller) satellites(ctx context.Context, ids []string) ([]*SatelliteDetail, error) {
+	details := make([]*SatelliteDetail, len(ids))
+	errs := make([]error, len(ids))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, p.satConcurrency)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		sem <- struct{}{}
+		if ctx.Err() != nil { // a request failed: start no more
+			<-sem
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			details[i], errs[i] = p.client.Satellite(ctx, id)
+			if errs[i] != nil {
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	// The first failure; a cancellation only when nothing else failed (the
+	// others were cancelled because of it).
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil { // the caller's ctx ended before all started
+		return nil, err
+	}
+	return details, nil
 }
 
 // payoutSlack absorbs the scheduling jitter of poll starts, so that with a
