@@ -1,18 +1,13 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"errors"
-	"fmt"
-	"github.com/storagenode-exporter/storagenode-exporter/internal/linechunk"
-	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 	"io"
-	"os"
 	"runtime"
 	"sync"
 
+	"github.com/storagenode-exporter/storagenode-exporter/internal/linechunk"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 )
 
@@ -69,52 +64,6 @@ func needsOrder(ev *parser.Event) bool {
 	return ev.RaceLost || ev.Level == parser.Debug &&
 		(ev.Message == "download canceled" || ev.Message == "upload failed")
 }
-
-// Open opens a log file for reading, plain or gzip-compressed (told by its
-// first bytes, not its name). "-" is standard input.
-func Open(path string) (io.ReadCloser, error) {
-	var f *os.File
-	if path == "-" {
-		f = os.Stdin
-	} else {
-		var err error
-		if f, err = logfile.Open(path); err != nil {
-			return nil, err
-		}
-		if st, err := f.Stat(); err == nil && st.IsDir() {
-			f.Close()
-			return nil, fmt.Errorf("%s: is a directory", path)
-		}
-	}
-	r, err := OpenReader(f)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return readCloser{r, func() error { r.Close(); return f.Close() }}, nil
-}
-
-// OpenReader wraps r, decompressing it when it starts like gzip. Closing the
-// result does not close r.
-func OpenReader(r io.Reader) (io.ReadCloser, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
-	magic, err := br.Peek(2)
-	if err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
-		}
-		return readCloser{zr, zr.Close}, nil
-	}
-	return readCloser{br, func() error { return nil }}, nil
-}
-
-type readCloser struct {
-	io.Reader
-	close func() error
-}
-
-func (r readCloser) Close() error { return r.close() }
 
 // chunkSize is how much a worker parses at a time. A line longer than that
 // makes its chunk grow to hold it whole.

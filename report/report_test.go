@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 	"github.com/storagenode-exporter/storagenode-exporter/report"
 )
 
@@ -21,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 func readFixture(t *testing.T, workers int) *report.Counter {
 	t.Helper()
-	r, err := report.Open("testdata/fixture.log")
+	r, err := logfile.OpenContent("testdata/fixture.log")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +187,7 @@ func TestGzipAndErrors(t *testing.T) {
 	if err := os.WriteFile(path, gz.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r, err := report.Open(path)
+	r, err := logfile.OpenContent(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,15 +200,15 @@ func TestGzipAndErrors(t *testing.T) {
 		t.Errorf("gzip differs:\n%s", d)
 	}
 
-	if _, err := report.Open(filepath.Join(t.TempDir(), "missing.log")); err == nil || !os.IsNotExist(err) {
+	if _, err := logfile.OpenContent(filepath.Join(t.TempDir(), "missing.log")); err == nil || !os.IsNotExist(err) {
 		t.Errorf("missing file: %v", err)
 	}
-	if _, err := report.Open(t.TempDir()); err == nil || !strings.Contains(err.Error(), "directory") {
+	if _, err := logfile.OpenContent(t.TempDir()); err == nil || !strings.Contains(err.Error(), "directory") {
 		t.Errorf("directory: %v", err)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.gz")
 	os.WriteFile(bad, append(gz.Bytes()[:30:30], 0, 1, 2), 0o644) // a cut gzip stream
-	r, err = report.Open(bad)
+	r, err = logfile.OpenContent(bad)
 	if err == nil {
 		c := report.NewCounter()
 		err = c.Read(r, 0)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 	"github.com/storagenode-exporter/storagenode-exporter/report"
 )
@@ -38,7 +39,7 @@ func reportOf(t testing.TB, paths ...string) *report.Summary {
 	t.Helper()
 	c := report.NewCounter()
 	for _, p := range paths {
-		r, err := report.Open(p)
+		r, err := logfile.OpenContent(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,7 +190,7 @@ func TestIngestRotationSet(t *testing.T) {
 	}
 	db := openTest(t, filepath.Join(dir, "set.db"))
 	shuffled := []string{paths[2], paths[0], paths[3], paths[1]}
-	ingest(t, db, "n1", IngestOptions{BatchSize: 333}, SortRotated(shuffled)...)
+	ingest(t, db, "n1", IngestOptions{BatchSize: 333}, logfile.SortRotated(shuffled)...)
 	if got, n := checksum(t, db); got != want || n != wantN {
 		t.Errorf("rotated set: %d rows, want %d, or other rows", n, wantN)
 	}
@@ -210,7 +211,7 @@ func TestIngestRotationSet(t *testing.T) {
 	}
 	day := func() {
 		m, _ := filepath.Glob(filepath.Join(live, "node.log*"))
-		ingest(t, db, "n1", IngestOptions{BatchSize: 1000}, SortRotated(m)...)
+		ingest(t, db, "n1", IngestOptions{BatchSize: 1000}, logfile.SortRotated(m)...)
 	}
 	half := cutLines(parts[0], 0.5)
 	grow(half[0])
@@ -238,15 +239,6 @@ func TestIngestRotationSet(t *testing.T) {
 	}
 	if got, n := checksum(t, db); got != want || n != wantN {
 		t.Errorf("after the concatenation: %d rows, want %d, or other rows", n, wantN)
-	}
-}
-
-func TestSortRotated(t *testing.T) {
-	t.Parallel()
-	got := SortRotated([]string{"a/node.log", "a/node.log.1", "a/node.log.10.gz", "a/node.log.2.gz", "b/other.log", "a/node.log-20250102.gz", "a/node.log-20250101"})
-	want := []string{"a/node.log-20250101", "a/node.log-20250102.gz", "a/node.log.10.gz", "a/node.log.2.gz", "a/node.log.1", "a/node.log", "b/other.log"}
-	if diff := cmp.Diff(got, want); diff != "" {
-		t.Error(diff)
 	}
 }
 

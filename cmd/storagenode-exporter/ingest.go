@@ -21,7 +21,7 @@ import (
 	"github.com/storagenode-exporter/storagenode-exporter/backfill"
 	"github.com/storagenode-exporter/storagenode-exporter/exporter"
 	"github.com/storagenode-exporter/storagenode-exporter/geo"
-	"github.com/storagenode-exporter/storagenode-exporter/report"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
 )
 
@@ -183,7 +183,7 @@ func (c *IngestCmd) files() ([]string, []ingestFile, error) {
 	}
 	var files []ingestFile
 	for _, n := range nodes {
-		for _, p := range sink.SortRotated(byNode[n]) {
+		for _, p := range logfile.SortRotated(byNode[n]) {
 			f := ingestFile{node: n, path: p}
 			if st, err := os.Stat(p); err == nil {
 				f.size = st.Size()
@@ -349,7 +349,7 @@ func writeOpenMetrics(out string, nodes []string, files []ingestFile, countries 
 			if f.node != node {
 				continue
 			}
-			r, err := report.Open(f.path)
+			r, err := logfile.OpenContent(f.path)
 			if err != nil {
 				continue
 			}

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 	"github.com/storagenode-exporter/storagenode-exporter/report"
 	"github.com/storagenode-exporter/storagenode-exporter/report/dbreport"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
@@ -60,7 +61,7 @@ func (c *ReportCmd) Run(ctx context.Context, env *Env) error {
 	}
 	counter := report.NewCounter()
 	failed := 0
-	for _, path := range c.Files {
+	for _, path := range logfile.SortRotated(c.Files) { // rotated sets oldest first, as the node wrote them
 		if err := c.read(env, counter, path); err != nil {
 			fmt.Fprintf(env.Stderr, "storagenode-exporter: report: %s: %v\n", path, err)
 			failed++
@@ -97,9 +98,9 @@ func (c *ReportCmd) read(env *Env, counter *report.Counter, path string) error {
 	var r io.ReadCloser
 	var err error
 	if path == "-" && env.Stdin != nil {
-		r, err = report.OpenReader(env.Stdin)
+		r, err = logfile.NewReader(env.Stdin)
 	} else {
-		r, err = report.Open(path)
+		r, err = logfile.OpenContent(path)
 	}
 	if err != nil {
 		return unwrapPath(err)

@@ -77,3 +77,25 @@ func TestReportMissingFile(t *testing.T) {
 		t.Errorf("two bad files: exit %d, stdout %.100q\nstderr %q\nwant   %q", code, out, errs, want)
 	}
 }
+
+// A rotated set is read oldest first whatever the order of the arguments
+// (as ingest reads it), so that a DEBUG follow-up at the start of node.log
+// of a race-lost cancel at the end of node.log.1 counts once (rule 5).
+func TestReportRotatedSetOldestFirst(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const fields = `{"process": "storagenode", "piece_id": "P000000000000000000000000000000000000000000000000005", "satellite_id": "12EayRS2V1kEsWESU9QMRseFhdxYxKicsiFmxrsLZHeLUtdps3S", "action": "GET", "offset": 0, "size": 4096, "remote_address": "198.51.100.9:28967"}`
+	os.WriteFile(filepath.Join(dir, "node.log.1"), []byte("2026-09-05T14:00:05Z\tINFO\tpiecestore\tdownload canceled (race lost or node shutdown)\t"+fields+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "node.log"), []byte("2026-09-05T14:00:05Z\tDEBUG\tpiecestore\tdownload canceled\t"+fields+"\n"), 0o644)
+	for _, args := range [][]string{{"node.log.1", "node.log"}, {"node.log", "node.log.1"}} {
+		code, out, errs := runCLI(t, "", "report", "--format", "json", filepath.Join(dir, args[0]), filepath.Join(dir, args[1]))
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", args, code, errs)
+		}
+		if !strings.Contains(out, `"GET": {
+      "success": 0,
+      "canceled": 1,`) {
+			t.Errorf("%s: want one canceled download:\n%s", args, out)
+		}
+	}
+}

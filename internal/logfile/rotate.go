@@ -1,4 +1,4 @@
-package sink
+package logfile
 
 import (
 	"path/filepath"
