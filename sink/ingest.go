@@ -140,9 +140,7 @@ func (in *Ingester) File(ctx context.Context, path string) (FileResult, error) {
 		return res, fmt.Errorf("%s: is a directory", path)
 	}
 	res.Size = fi.Size()
-	var magic [2]byte
-	n, _ := f.ReadAt(magic[:], 0)
-	res.Compressed = n == 2 && magic[0] == 0x1f && magic[1] == 0x8b
+	res.Compressed = logfile.Compressed(f)
 
 	counted := &countingReader{r: f}
 	var content io.Reader = counted
@@ -154,7 +152,7 @@ func (in *Ingester) File(ctx context.Context, path string) (FileResult, error) {
 		content = zr
 	}
 	prefix := make([]byte, FingerprintSize)
-	n, err = linechunk.Fill(content, prefix)
+	n, err := linechunk.Fill(content, prefix)
 	prefix = prefix[:n]
 	if err != nil && err != io.EOF {
 		return res, fmt.Errorf("%s: %w", path, readErr(err))
