@@ -18,8 +18,11 @@ import (
 	"time"
 )
 
-// Timeout bounds every wait; it is only reached when a test fails.
-const Timeout = 20 * time.Second
+// Timeout bounds every wait; it is only reached when a test fails. It is
+// generous because the race detector on a loaded 2-core machine slows the
+// heaviest waits (a child ingesting 200k lines, a sink catching up) by ten
+// times or more; a passing test never waits for it.
+const Timeout = 60 * time.Second
 
 // WaitFor polls cond until it holds, failing the test after Timeout.
 func WaitFor(t testing.TB, what string, cond func() bool) {
