@@ -293,7 +293,17 @@ func TestConcurrentWriters(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "c.db")
-	a, b := openTest(t, path), openTest(t, path)
+	// Writers wait for each other's locks; on a loaded machine under the
+	// race detector one batch can hold the lock past the default 5 s.
+	open := func() *DB {
+		db, err := Open(ctx, path, Options{BusyTimeout: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	a, b := open(), open()
 	var wg sync.WaitGroup
 	errs := make(chan error, 40)
 	for i := range 8 {
