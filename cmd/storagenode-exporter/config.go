@@ -15,6 +15,8 @@ import (
 
 	"github.com/alecthomas/kong"
 	"gopkg.in/yaml.v3"
+
+	"github.com/storagenode-exporter/storagenode-exporter/internal/pipeline"
 )
 
 // Config is the YAML configuration file (--config). It holds the same
@@ -185,37 +187,15 @@ func configPath(args []string) string {
 	return ""
 }
 
-// SourceKind says where a node's log comes from.
-type SourceKind int
-
-// Source kinds.
-const (
-	SourceFile SourceKind = iota
-	SourceTCP
-	SourceStdin
-)
-
-func (k SourceKind) String() string {
-	return [...]string{"file", "tcp", "stdin"}[k]
-}
-
-// NodeSpec is one node to follow.
-type NodeSpec struct {
-	Name   string
-	Source string
-	Kind   SourceKind
-	API    string // "" when none was given
-}
-
 // parseNodeSpec reads NAME:SOURCE[:API], the predecessor's syntax. SOURCE
 // is a file path (Windows paths such as C:\logs\node.log included), a
 // host:port log stream, or - for standard input; API is an http(s) URL.
-func parseNodeSpec(s string) (NodeSpec, error) {
+func parseNodeSpec(s string) (pipeline.NodeSpec, error) {
 	name, rest, ok := strings.Cut(s, ":")
 	if !ok || name == "" || rest == "" {
-		return NodeSpec{}, fmt.Errorf("--node %q: want NAME:SOURCE[:API]", s)
+		return pipeline.NodeSpec{}, fmt.Errorf("--node %q: want NAME:SOURCE[:API]", s)
 	}
-	spec := NodeSpec{Name: name}
+	spec := pipeline.NodeSpec{Name: name}
 	for _, scheme := range []string{":http://", ":https://"} {
 		if i := strings.Index(rest, scheme); i >= 0 {
 			spec.API = rest[i+1:]
@@ -224,34 +204,34 @@ func parseNodeSpec(s string) (NodeSpec, error) {
 		}
 	}
 	if rest == "" {
-		return NodeSpec{}, fmt.Errorf("--node %q: no log source", s)
+		return pipeline.NodeSpec{}, fmt.Errorf("--node %q: no log source", s)
 	}
 	if _, err := os.Stat(rest); err != nil { // a file named like host:port wins
 		if msg := checkHostPort(rest); msg != "" {
-			return NodeSpec{}, fmt.Errorf("--node %q: %s", s, msg)
+			return pipeline.NodeSpec{}, fmt.Errorf("--node %q: %s", s, msg)
 		}
 	}
 	spec.Source, spec.Kind = rest, classifySource(rest)
 	return spec, nil
 }
 
-func classifySource(src string) SourceKind {
+func classifySource(src string) pipeline.SourceKind {
 	if src == "-" {
-		return SourceStdin
+		return pipeline.SourceStdin
 	}
 	if len(src) >= 3 && src[1] == ':' && (src[2] == '\\' || src[2] == '/') &&
 		('a' <= src[0]|0x20 && src[0]|0x20 <= 'z') {
-		return SourceFile // C:\... or C:/...
+		return pipeline.SourceFile // C:\... or C:/...
 	}
 	if strings.ContainsAny(src, `/\`) {
-		return SourceFile
+		return pipeline.SourceFile
 	}
 	if host, port, err := net.SplitHostPort(src); err == nil && host != "" && isDigits(port) {
 		if _, err := os.Stat(src); err != nil { // a file named like host:port wins
-			return SourceTCP
+			return pipeline.SourceTCP
 		}
 	}
-	return SourceFile
+	return pipeline.SourceFile
 }
 
 func isDigits(s string) bool {

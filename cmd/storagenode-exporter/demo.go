@@ -10,6 +10,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/storagenode-exporter/storagenode-exporter/demo"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/pipeline"
 )
 
 // Defaults that --demo changes, unless the flag (or the config file) sets
@@ -23,8 +24,7 @@ const (
 
 // demoNode is the sample node of serve --demo.
 type demoNode struct {
-	spec NodeSpec
-	log  *demo.Log
+	spec pipeline.NodeSpec
 	api  *demo.API
 }
 
@@ -46,8 +46,7 @@ func (c *ServeCmd) startDemo(kctx *kong.Context, cfg *Config) (*demoNode, error)
 	}
 	return &demoNode{
 		// not a file: the sink takes its outcomes from the counting path
-		spec: NodeSpec{Name: demo.NodeName, Source: "demo", Kind: SourceTCP, API: api.URL()},
-		log:  demo.NewLog(demo.LogOptions{}),
+		spec: pipeline.NodeSpec{Name: demo.NodeName, Source: "demo", Kind: pipeline.SourceTCP, API: api.URL(), Log: demo.NewLog(demo.LogOptions{})},
 		api:  api,
 	}, nil
 }

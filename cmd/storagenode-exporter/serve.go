@@ -4,26 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/alecthomas/kong"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/exporter-toolkit/web"
 
-	"github.com/storagenode-exporter/storagenode-exporter/exporter"
-	"github.com/storagenode-exporter/storagenode-exporter/geo"
-	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/pipeline"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
-	"github.com/storagenode-exporter/storagenode-exporter/source"
 )
 
 // DefaultListenAddress is the exporter's default port. The Prometheus
@@ -65,17 +55,10 @@ type ServeCmd struct {
 	} `embed:"" prefix:"geoip."`
 }
 
-// node is one followed node at run time.
-type node struct {
-	spec NodeSpec
-	src  source.Source
-	logs *exporter.NodeLogs
-}
-
-// Run serves until ctx is canceled, then shuts down in order: stop taking
-// scrapes, stop the sources at a line boundary.
+// Run serves until ctx is canceled (package pipeline assembles and runs
+// what it serves).
 func (c *ServeCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error {
-	var specs []NodeSpec
+	var specs []pipeline.NodeSpec
 	var demoNode *demoNode
 	var err error
 	if c.Demo {
@@ -83,7 +66,7 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error 
 			return err
 		}
 		defer demoNode.api.Close()
-		specs = []NodeSpec{demoNode.spec}
+		specs = []pipeline.NodeSpec{demoNode.spec}
 	} else if specs, err = c.nodes(env.Config); err != nil {
 		return err
 	}
@@ -94,25 +77,21 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error 
 		debug.SetMemoryLimit(DefaultMemoryLimit)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		versioncollector.NewCollector("storj_exporter"),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
-
-	lookup, err := geo.Open(geo.Options{Path: c.GeoIP.Database})
-	if err != nil {
-		return fmt.Errorf("geoip: %w", err)
+	opts := pipeline.Options{
+		Nodes: specs, FromBeginning: c.FromBeginning, Stdin: env.Stdin, GeoIPDatabase: c.GeoIP.Database,
+		NodeAPI: pipeline.NodeAPIOptions{Timeout: c.NodeAPI.Timeout, PollInterval: c.NodeAPI.PollInterval,
+			Discover: c.NodeAPI.Discover, DiscoverURL: c.NodeAPI.DiscoverURL, ExposeWallet: c.NodeAPI.ExposeWallet},
+		Web:    pipeline.WebOptions{ListenAddress: c.Web.ListenAddress, TelemetryPath: c.Web.TelemetryPath, ConfigFile: c.Web.ConfigFile},
+		Logger: logger, Registry: reg,
+		OnListen: func(addr net.Addr) {
+			if demoNode != nil {
+				demoNode.announce(env.Stderr, addr, c.Web.TelemetryPath)
+			}
+			if env.Listening != nil {
+				env.Listening <- addr
+			}
+		},
 	}
-	defer lookup.Close()
-	logger.Info("GeoIP database", "source", lookup.Source())
-	for _, skipped := range lookup.Skipped() {
-		logger.Warn("GeoIP database skipped", "err", skipped)
-	}
-
-	metrics := exporter.NewLogMetrics(reg)
-	scores := exporter.NewScoreBoard()
-	var live *liveSink
 	// the demo leaves no database behind unless one is named
 	dbLoc, sinkOn, err := chooseDB(kctx, c.DB, env.Config, c.Config, !c.Demo)
 	if err != nil {
@@ -123,189 +102,17 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error 
 		if err != nil {
 			return err
 		}
-		defer db.Close()
-		live = newLiveSink(db, c.DBRetention, reg, logger)
+		defer db.Close() // after pipeline.Run: the sink has committed what it held
+		opts.Sink = &pipelineSink{newLiveSink(db, c.DBRetention, reg, logger), c.FromBeginning}
 		logger.Info("raw-event sink", "db", dbLoc.Path, "from", dbLoc.From, "retention", c.DBRetention)
 	}
-	var nodes []*node
-	for _, s := range specs {
-		opts := exporter.NodeOptions{Geo: lookup, Scores: scores}
-		if live != nil && s.Kind != SourceFile { // files are read again by the sink itself
-			opts.OnOutcome = live.forNode(s.Name)
-			opts.OnEvent = live.onEvent(s.Name)
-		}
-		n := &node{spec: s, logs: metrics.ForNode(s.Name, opts)}
-		nlog := logger.With("node", s.Name, "source", s.Source)
-		switch {
-		case demoNode != nil:
-			n.src = demoNode.log
-		case s.Kind == SourceStdin:
-			n.src = source.NewReader("stdin", env.Stdin)
-		case s.Kind == SourceTCP:
-			n.src = source.NewTCP(s.Source, nlog)
-		default:
-			n.src = source.NewFile(s.Source, c.FromBeginning, nlog)
-		}
-		nodes = append(nodes, n)
-	}
-	sources := make([]exporter.NodeSource, len(nodes))
-	for i, n := range nodes {
-		sources[i] = exporter.NodeSource{Node: n.spec.Name, Source: n.src}
-	}
-	reg.MustRegister(exporter.NewSourceCollector(sources))
-
-	var pollers []*nodeapi.Poller
-	var logOnly []string
-	for _, s := range specs {
-		api, discovered := s.API, false
-		if api == "" && s.Kind == SourceFile && c.NodeAPI.Discover {
-			api, discovered = c.NodeAPI.DiscoverURL, true
-		}
-		if api == "" {
-			logOnly = append(logOnly, s.Name)
-			continue
-		}
-		client, err := nodeapi.NewClient(api, c.NodeAPI.Timeout, nil)
-		if err != nil {
-			return fmt.Errorf("node %s: %w", s.Name, err)
-		}
-		opts := nodeapi.PollerOptions{Interval: c.NodeAPI.PollInterval, Logger: logger.With("api", api)}
-		if discovered {
-			opts.DownMessage = "no node API answers at " + api + "; enhanced metrics (reputation, disk, payout) disabled until it does"
-		}
-		pollers = append(pollers, nodeapi.NewPoller(s.Name, client, opts))
-	}
-	if live != nil {
-		live.pollers = pollers // set before the sink's goroutine starts
-	}
-	reg.MustRegister(exporter.NewNodeAPICollector(pollers, exporter.NodeAPIOptions{
-		ExposeWallet: c.NodeAPI.ExposeWallet, LogScores: scores, LogOnlyNodes: logOnly,
-		// data is stale when polls stop succeeding, not when one poll is slow
-		MaxAge: 3*c.NodeAPI.PollInterval + 2*c.NodeAPI.Timeout,
-	}))
-
-	mux := http.NewServeMux()
-	mux.Handle(c.Web.TelemetryPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelError),
-		EnableOpenMetrics: true,
-	}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
-	if c.Web.TelemetryPath != "/" {
-		landing, err := newLandingPage(c.Web.TelemetryPath, lookup.Source(), nodes)
-		if err != nil {
-			return err
-		}
-		mux.Handle("/", landing)
-	}
-
-	ln, err := net.Listen("tcp", c.Web.ListenAddress)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
-	flags := &web.FlagConfig{
-		WebListenAddresses: &[]string{c.Web.ListenAddress},
-		WebSystemdSocket:   new(bool),
-		WebConfigFile:      &c.Web.ConfigFile,
-	}
-	if c.Web.ConfigFile != "" {
-		if err := web.Validate(c.Web.ConfigFile); err != nil {
-			ln.Close()
-			return fmt.Errorf("web config %s: %w", c.Web.ConfigFile, err)
-		}
-	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- web.Serve(ln, srv, flags, logger) }()
-	logger.Info("serving", "address", ln.Addr().String(), "path", c.Web.TelemetryPath, "nodes", len(nodes))
-	if demoNode != nil {
-		demoNode.announce(env.Stderr, ln.Addr(), c.Web.TelemetryPath)
-	}
-	if env.Listening != nil {
-		env.Listening <- ln.Addr()
-	}
-
-	srcCtx, stopSources := context.WithCancel(context.WithoutCancel(ctx))
-	sinkCtx, stopSink := context.WithCancel(context.WithoutCancel(ctx))
-	sinkDone := make(chan struct{})
-	if live != nil {
-		var followers sync.WaitGroup
-		for _, n := range nodes {
-			if n.spec.Kind == SourceFile {
-				followers.Add(1)
-				go func() {
-					defer followers.Done()
-					live.followFile(sinkCtx, n.spec.Name, n.spec.Source, c.FromBeginning, lookup)
-				}()
-			}
-		}
-		go func() { defer close(sinkDone); live.run(sinkCtx); followers.Wait() }()
-	} else {
-		close(sinkDone)
-	}
-	var wg sync.WaitGroup
-	for _, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n.follow(srcCtx, logger.With("node", n.spec.Name))
-		}()
-	}
-
-	for _, p := range pollers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = p.Run(srcCtx)
-		}()
-	}
-
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case err := <-serveErr:
-		if !errors.Is(err, http.ErrServerClosed) {
-			runErr = fmt.Errorf("http: %w", err)
-		}
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_ = srv.Shutdown(shutdownCtx) // 1. stop taking scrapes
-	stopSources()                 // 2. sources stop at a line boundary, pollers between requests
-	wg.Wait()
-	stopSink() // 3. the sink commits what it holds, then the database closes
-	<-sinkDone
-	logger.Info("stopped")
-	return runErr
-}
-
-// follow runs a node's source until ctx is done, counting every line.
-func (n *node) follow(ctx context.Context, logger *slog.Logger) {
-	err := n.src.Run(ctx, func(l source.Line) error {
-		n.logs.Line(l.Data)
-		return nil
-	})
-	switch {
-	case ctx.Err() != nil:
-	case err != nil:
-		logger.Error("log source stopped", "err", err)
-	default:
-		logger.Info("log source ended")
-	}
+	return pipeline.Run(ctx, opts)
 }
 
 // nodes returns the nodes to follow: from --node flags, else from the
 // configuration file.
-func (c *ServeCmd) nodes(cfg *Config) ([]NodeSpec, error) {
-	var specs []NodeSpec
+func (c *ServeCmd) nodes(cfg *Config) ([]pipeline.NodeSpec, error) {
+	var specs []pipeline.NodeSpec
 	if len(c.Node) > 0 {
 		for _, s := range c.Node {
 			spec, err := parseNodeSpec(s)
@@ -316,7 +123,7 @@ func (c *ServeCmd) nodes(cfg *Config) ([]NodeSpec, error) {
 		}
 	} else if cfg != nil {
 		for _, n := range cfg.Nodes {
-			specs = append(specs, NodeSpec{Name: n.Name, Source: n.Log, Kind: classifySource(n.Log), API: n.API})
+			specs = append(specs, pipeline.NodeSpec{Name: n.Name, Source: n.Log, Kind: classifySource(n.Log), API: n.API})
 		}
 	}
 	if len(specs) == 0 {
@@ -329,7 +136,7 @@ func (c *ServeCmd) nodes(cfg *Config) ([]NodeSpec, error) {
 			return nil, fmt.Errorf("node %q is named twice", s.Name)
 		}
 		seen[s.Name] = true
-		if s.Kind == SourceStdin {
+		if s.Kind == pipeline.SourceStdin {
 			stdin++
 		}
 	}

@@ -25,6 +25,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/storagenode-exporter/storagenode-exporter/forward"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/pipeline"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
 	"github.com/storagenode-exporter/storagenode-exporter/nodeapi/nodeapitest"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
@@ -378,16 +379,16 @@ func TestConfigFile(t *testing.T) {
 
 func TestParseNodeSpec(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]NodeSpec{
-		"My-Node:/var/log/storagenode.log":                        {Name: "My-Node", Source: "/var/log/storagenode.log", Kind: SourceFile},
-		"My-Node:/var/log/storagenode.log:http://localhost:14002": {Name: "My-Node", Source: "/var/log/storagenode.log", Kind: SourceFile, API: "http://localhost:14002"},
-		`Win:C:\Program Files\Storj\Storage Node\storagenode.log`: {Name: "Win", Source: `C:\Program Files\Storj\Storage Node\storagenode.log`, Kind: SourceFile},
-		`Win:C:\logs\node.log:http://127.0.0.1:14002`:             {Name: "Win", Source: `C:\logs\node.log`, Kind: SourceFile, API: "http://127.0.0.1:14002"},
-		"Remote:192.168.1.10:9999":                                {Name: "Remote", Source: "192.168.1.10:9999", Kind: SourceTCP},
-		"Remote:nas.local:9999:https://nas.local:14002":           {Name: "Remote", Source: "nas.local:9999", Kind: SourceTCP, API: "https://nas.local:14002"},
-		"V6:[2001:db8::1]:9999":                                   {Name: "V6", Source: "[2001:db8::1]:9999", Kind: SourceTCP},
-		"Piped:-":                                                 {Name: "Piped", Source: "-", Kind: SourceStdin},
-		"Rel:node.log":                                            {Name: "Rel", Source: "node.log", Kind: SourceFile},
+	for in, want := range map[string]pipeline.NodeSpec{
+		"My-Node:/var/log/storagenode.log":                        {Name: "My-Node", Source: "/var/log/storagenode.log", Kind: pipeline.SourceFile},
+		"My-Node:/var/log/storagenode.log:http://localhost:14002": {Name: "My-Node", Source: "/var/log/storagenode.log", Kind: pipeline.SourceFile, API: "http://localhost:14002"},
+		`Win:C:\Program Files\Storj\Storage Node\storagenode.log`: {Name: "Win", Source: `C:\Program Files\Storj\Storage Node\storagenode.log`, Kind: pipeline.SourceFile},
+		`Win:C:\logs\node.log:http://127.0.0.1:14002`:             {Name: "Win", Source: `C:\logs\node.log`, Kind: pipeline.SourceFile, API: "http://127.0.0.1:14002"},
+		"Remote:192.168.1.10:9999":                                {Name: "Remote", Source: "192.168.1.10:9999", Kind: pipeline.SourceTCP},
+		"Remote:nas.local:9999:https://nas.local:14002":           {Name: "Remote", Source: "nas.local:9999", Kind: pipeline.SourceTCP, API: "https://nas.local:14002"},
+		"V6:[2001:db8::1]:9999":                                   {Name: "V6", Source: "[2001:db8::1]:9999", Kind: pipeline.SourceTCP},
+		"Piped:-":                                                 {Name: "Piped", Source: "-", Kind: pipeline.SourceStdin},
+		"Rel:node.log":                                            {Name: "Rel", Source: "node.log", Kind: pipeline.SourceFile},
 	} {
 		got, err := parseNodeSpec(in)
 		if err != nil || got != want {
