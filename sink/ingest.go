@@ -10,7 +10,9 @@ import (
 	"github.com/storagenode-exporter/storagenode-exporter/internal/linechunk"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 	"io"
+	"io/fs"
 	"net/netip"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -38,6 +40,15 @@ type IngestOptions struct {
 	// the goroutine running File.
 	Progress func(Progress)
 
+	// Lock, when set, owns the ranges of logs the Ingester reads: taken by
+	// Acquire for the node (serve and ingest do). Without one, the ranges
+	// have no owner.
+	Lock *Lock
+	// Follow makes File continue the ranges this reader holds and read a
+	// log it does not know from its start, instead of filling every log
+	// from its start (serve; see Start).
+	Follow bool
+
 	chunkSize int // tests: smaller chunks
 }
 
@@ -61,7 +72,10 @@ type FileResult struct {
 	From, To      int64
 	Lines, Events int64 // read and written by this run
 	// Skipped: the file had nothing new.
-	Skipped  bool
+	Skipped bool
+	// HeldBy names the live process that reads the rest of the log into the
+	// sink (serve follows it): File stopped at To, where its range begins.
+	HeldBy   string
 	Duration time.Duration
 }
 
@@ -82,9 +96,9 @@ type Ingester struct {
 	node      string
 	opts      IngestOptions
 	state     *readState
-	positions []*Position
-	loaded    bool
+	positions []*Position // skipKnown's
 	broken    error
+	conflicts int // RangeErrors met (tests)
 }
 
 // NewIngester returns an Ingester of node's logs into db.
@@ -108,6 +122,10 @@ func (in *Ingester) Err() error { return in.broken }
 // File ingests one log file, plain or gzip-compressed (told by its
 // content), from where an earlier run stopped to its end. Errors of the
 // file name it; errors of the database name that.
+//
+// The parts of the log that other readers hold (serve follows it) are not
+// read again: File fills the ranges before them, and stops where a range
+// another live process extends begins (FileResult.HeldBy). See ranges.go.
 func (in *Ingester) File(ctx context.Context, path string) (FileResult, error) {
 	start := time.Now()
 	res := FileResult{Node: in.node, Path: path}
@@ -117,126 +135,369 @@ func (in *Ingester) File(ctx context.Context, path string) (FileResult, error) {
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	if !in.loaded {
-		ps, err := in.db.Positions(ctx, in.node)
-		if err != nil {
-			return res, err
-		}
-		for i := range ps {
-			in.positions = append(in.positions, &ps[i])
-		}
-		in.loaded = true
-	}
-	f, err := logfile.Open(path)
+	src, err := openLog(path)
 	if err != nil {
 		return res, err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return res, err
-	}
-	if fi.IsDir() {
-		return res, fmt.Errorf("%s: is a directory", path)
-	}
-	res.Size = fi.Size()
-	res.Compressed = logfile.Compressed(f)
-
-	counted := &countingReader{r: f}
-	var content io.Reader = counted
-	var zr *gzip.Reader
-	if res.Compressed {
-		if zr, err = gzip.NewReader(bufio.NewReaderSize(counted, 1<<16)); err != nil {
-			return res, fmt.Errorf("%s: gzip: %w", path, err)
-		}
-		content = zr
-	}
-	prefix := make([]byte, FingerprintSize)
-	n, err := linechunk.Fill(content, prefix)
-	prefix = prefix[:n]
-	if err != nil && err != io.EOF {
-		return res, fmt.Errorf("%s: %w", path, readErr(err))
-	}
-	if n == 0 {
+	defer src.f.Close()
+	res.Size, res.Compressed = src.fi.Size(), src.compressed
+	if len(src.prefix) == 0 {
 		res.Skipped, res.Duration = true, time.Since(start)
 		return res, nil
 	}
-	pos := in.match(prefix, nil)
-	if pos == nil {
-		pos = &Position{Node: in.node}
-		in.positions = append(in.positions, pos)
-	} else if pos.State != nil {
-		st, err := decodeState(pos.State)
+	carried := in.state.encode() // the state of the file before: a new log goes on from it
+	first := true
+	defer func() { res.Duration = time.Since(start) }()
+	for replans := 0; ; replans++ {
+		if replans > 1000 {
+			return res, fmt.Errorf("%s: the sink's positions of this log keep changing (another process?)", path)
+		}
+		pl, err := in.plan(ctx, src, in.planArgs(src, path, false))
 		if err != nil {
-			return res, in.db.errf("read position of "+path+" in", err)
-		}
-		in.state = st
-	}
-	from := pos.Offset
-
-	// Position the reader at from.
-	if res.Compressed {
-		content = io.MultiReader(bytes.NewReader(prefix), zr)
-		if from > 0 {
-			if _, err := io.CopyN(io.Discard, content, from); err == io.EOF {
-				res.From, res.To = from, from
-				res.Skipped, res.Duration = true, time.Since(start)
-				return res, nil // shorter than what was ingested: nothing new
-			} else if err != nil {
-				return res, fmt.Errorf("%s: %w", path, readErr(err))
-			}
-		}
-	} else {
-		if from >= fi.Size() {
-			res.From, res.To = from, from
-			res.Skipped, res.Duration = true, time.Since(start)
-			return res, nil
-		}
-		if _, err := f.Seek(from, io.SeekStart); err != nil {
+			in.broken = err
 			return res, err
 		}
-		counted.n = from
-		content = counted
+		if pl.heldBy != nil {
+			res.HeldBy = pl.heldBy.String()
+			if first {
+				res.Skipped = true
+			}
+			return res, nil
+		}
+		pos := pl.pos
+		st := pl.state
+		if st == nil {
+			st = carried
+		}
+		if in.state, err = decodeState(st); err != nil {
+			in.broken = in.db.errf("read position of "+path+" in", err)
+			return res, in.broken
+		}
+		from := pos.Offset
+		if first {
+			res.From, res.To = from, from
+		}
+		content, err := src.at(from)
+		if err == io.EOF { // shorter than what was read of it: nothing new
+			break
+		} else if err != nil {
+			return res, fmt.Errorf("%s: %w", path, readErr(err))
+		}
+		// a concatenation of logs read before: skip those
+		if content, from, err = in.skipKnown(ctx, path, pos, content, from); err != nil {
+			return res, err
+		}
+		if first {
+			res.From, res.To = from, from
+			first = false
+		}
+		if pl.limit >= 0 {
+			content = io.LimitReader(content, max(pl.limit-from, 0))
+		}
+		p := &pipeline{in: in, path: path, pos: pos, size: src.fi.Size(), counted: src.counted, res: &res, free: make(chan []row, 2)}
+		err = p.run(ctx, content, from, src.compressed)
+		var rerr *RangeError
+		if errors.As(err, &rerr) {
+			in.conflicts++
+			continue // another reader began a range of this log meanwhile
+		}
+		if err != nil {
+			return res, err
+		}
+		if pl.limit < 0 || res.To < pl.limit {
+			break
+		}
+		// At the next range: it goes on from here.
+		_, heldBy, err := in.db.merge(ctx, in.lockID(), pos, pl.limitID)
+		if err != nil {
+			in.broken = err
+			return res, err
+		}
+		if heldBy != nil {
+			res.HeldBy = heldBy.String()
+			break
+		}
+		// plan again: from the end of the range taken over
 	}
-	// Skip what other logs hold: a concatenation of rotated files (zcat
-	// node.log.2.gz node.log.1 node.log > all.log), where one ends, goes on
-	// with the start of another ingested already.
+	res.Skipped = res.To == res.From && res.Events == 0
+	return res, nil
+}
+
+// Start prepares the following of a log (IngestOptions.Follow, serve): it
+// claims the range of the log the sink holds, so that File continues it, or
+// when the sink holds none, begins one at the log's last line end (at 0
+// with fromBeginning), so that serve takes what the node writes from now
+// on, as the metrics do, and an ingest of the log fills what is before.
+// The reader's state at the end is warmed on the lines before it (up to
+// warmWindow), so that the first lines read pair as they would have. A
+// missing or empty file is fine: one that appears later is new, read from
+// its start.
+func (in *Ingester) Start(ctx context.Context, path string, fromBeginning bool) error {
+	src, err := openLog(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer src.f.Close()
+	if len(src.prefix) == 0 {
+		return nil
+	}
+	a := in.planArgs(src, path, true)
+	a.fromBeginning = fromBeginning
+	_, err = in.plan(ctx, src, a)
+	return err
+}
+
+func (in *Ingester) lockID() int64 {
+	if in.opts.Lock == nil {
+		return 0
+	}
+	return in.opts.Lock.ID()
+}
+
+func (in *Ingester) planArgs(src *logSource, path string, starting bool) planArgs {
+	dev, inode := fileID(src.fi)
+	mode := planIngest
+	switch {
+	case starting:
+		mode = planStart
+	case in.opts.Follow:
+		mode = planFollow
+	}
+	return planArgs{node: in.node, lock: in.lockID(), mode: mode, prefix: src.prefix, path: path, dev: dev, inode: inode,
+		atEnd: func() (int64, []byte, error) {
+			if src.compressed {
+				return 0, nil, nil
+			}
+			if src.warmth == nil {
+				return 0, nil, errNeedWarmth
+			}
+			if err := src.warmth.extend(); err != nil {
+				return 0, nil, err
+			}
+			return src.warmth.end, src.warmth.p.in.state.encode(), nil
+		}}
+}
+
+// skipKnown skips, at the start of a range, what other logs hold: a
+// concatenation of rotated files (zcat node.log.2.gz node.log.1 node.log >
+// all.log), where one ends, goes on with the start of another read
+// already.
+func (in *Ingester) skipKnown(ctx context.Context, path string, pos *Position, content io.Reader, from int64) (io.Reader, int64, error) {
+	ps, err := in.db.Positions(ctx, in.node)
+	if err != nil {
+		return nil, 0, err
+	}
+	in.positions = in.positions[:0]
+	for i := range ps {
+		if ps[i].ID != pos.ID && ps[i].Start == 0 {
+			in.positions = append(in.positions, &ps[i])
+		}
+	}
 	br := bufio.NewReaderSize(content, FingerprintSize)
 	for skips := 0; skips < len(in.positions); skips++ {
 		next, err := br.Peek(FingerprintSize)
 		if err != nil && err != io.EOF {
-			return res, fmt.Errorf("%s: %w", path, readErr(err))
+			return nil, 0, fmt.Errorf("%s: %w", path, readErr(err))
 		}
-		q := in.match(next, pos)
+		q := in.match(next, nil)
 		if q == nil || q.Offset == 0 {
 			break
 		}
 		n, err := br.Discard(int(q.Offset))
 		from += int64(n)
 		if err != nil && err != io.EOF {
-			return res, fmt.Errorf("%s: %w", path, readErr(err))
+			return nil, 0, fmt.Errorf("%s: %w", path, readErr(err))
 		}
 		if q.State != nil {
 			st, err := decodeState(q.State)
 			if err != nil {
-				return res, in.db.errf("read position of "+q.Path+" in", err)
+				return nil, 0, in.db.errf("read position of "+q.Path+" in", err)
 			}
 			in.state = st
 		}
 	}
-	content = br
-	res.From, res.To = from, from
-	dev, inode := fileID(fi)
-	pos.Path, pos.Dev, pos.Inode = path, dev, inode
-	if int64(len(prefix)) >= pos.FingerprintLen {
-		pos.FingerprintLen, pos.Fingerprint = Fingerprint(prefix)
-	}
+	return br, from, nil
+}
 
-	p := &pipeline{in: in, path: path, pos: pos, size: fi.Size(), counted: counted, res: &res, free: make(chan []row, 2)}
-	err = p.run(ctx, content, from, res.Compressed)
-	res.Skipped = res.To == res.From && res.Events == 0
-	res.Duration = time.Since(start)
-	return res, err
+// logSource is an open log file: its identity (the first bytes of its
+// content) and a reader of its content from any offset.
+type logSource struct {
+	path       string
+	f          *os.File
+	fi         os.FileInfo
+	compressed bool
+	prefix     []byte // the first FingerprintSize bytes of the content, or all of a shorter one
+	counted    *countingReader
+	warmth     *warmth // the state at its end, once needed (warm)
+}
+
+// errNeedWarmth asks for a plan again once the log's end state is read:
+// outside the transaction, which holds the database's write lock.
+var errNeedWarmth = errors.New("the state at the log's end is needed")
+
+// plan plans the reading of a log, reading the state at its end first
+// when the plan needs it.
+func (in *Ingester) plan(ctx context.Context, src *logSource, a planArgs) (*plan, error) {
+	pl, err := in.db.plan(ctx, a)
+	if errors.Is(err, errNeedWarmth) {
+		if src.warmth, err = src.warm(in.node); err != nil {
+			return nil, fmt.Errorf("%s: %w", src.path, err)
+		}
+		pl, err = in.db.plan(ctx, a)
+	}
+	return pl, err
+}
+
+func openLog(path string) (*logSource, error) {
+	f, err := logfile.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	s := &logSource{path: path, f: f}
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+		}
+	}()
+	if s.fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if s.fi.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory", path)
+	}
+	s.compressed = logfile.Compressed(f)
+	content, err := s.at(0)
+	if err != nil && err != io.EOF {
+		return nil, fmt.Errorf("%s: %w", path, readErr(err))
+	}
+	s.prefix = make([]byte, FingerprintSize)
+	n := 0
+	if err == nil {
+		n, err = linechunk.Fill(content, s.prefix)
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("%s: %w", path, readErr(err))
+		}
+	}
+	s.prefix = s.prefix[:n]
+	ok = true
+	return s, nil
+}
+
+// at returns a reader of the content from offset from; io.EOF when the
+// content is shorter.
+func (s *logSource) at(from int64) (io.Reader, error) {
+	if !s.compressed {
+		if from > 0 && from >= s.fi.Size() {
+			return nil, io.EOF
+		}
+		if _, err := s.f.Seek(from, io.SeekStart); err != nil {
+			return nil, err
+		}
+		s.counted = &countingReader{r: s.f, n: from}
+		return s.counted, nil
+	}
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	s.counted = &countingReader{r: s.f}
+	zr, err := gzip.NewReader(bufio.NewReaderSize(s.counted, 1<<16))
+	if err != nil {
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	if from > 0 {
+		if _, err := io.CopyN(io.Discard, zr, from); err != nil {
+			return nil, err
+		}
+	}
+	return zr, nil
+}
+
+// warmWindow is how much of a log before the point where serve starts
+// reading it warms the reader's state: race-lost lines, started transfers
+// and compactions whose follow-up comes after it (about two minutes of a
+// busy node's log).
+const warmWindow = 8 << 20
+
+// warmth is a reader's state at the end of a plain log, from the lines of
+// the warmWindow before it: what serve starts from in a log it has never
+// seen.
+type warmth struct {
+	src *logSource
+	end int64 // after the last line end read
+	p   *pipeline
+}
+
+// warm reads the lines of the warmWindow before the last line end into a
+// fresh state. A compressed file is taken from its start (nothing is
+// appended to it): nil.
+func (s *logSource) warm(node string) (*warmth, error) {
+	if s.compressed {
+		return nil, nil
+	}
+	fi, err := s.f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	end, err := lastLineEnd(s.f, fi.Size())
+	if err != nil {
+		return nil, err
+	}
+	w := &warmth{src: s, p: &pipeline{in: &Ingester{node: node, state: newReadState()}, dry: true}}
+	from := max(0, end-warmWindow)
+	if from > 0 { // from the first whole line
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := s.f.ReadAt(buf[:min(int64(len(buf)), end-from)], from)
+			if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
+				from += int64(i + 1)
+				break
+			}
+			from += int64(n)
+			if err != nil || from >= end {
+				w.end = end
+				return w, nil
+			}
+		}
+	}
+	w.end = from
+	return w, w.extend()
+}
+
+// extend applies the lines written since to the state: it runs inside the
+// transaction that begins serve's range, so that the range begins at the
+// log's end then, and is short.
+func (w *warmth) extend() error {
+	fi, err := w.src.f.Stat()
+	if err != nil {
+		return err
+	}
+	end, err := lastLineEnd(w.src.f, fi.Size())
+	if err != nil || end <= w.end {
+		return err
+	}
+	p := w.p
+	r := io.NewSectionReader(w.src.f, w.end, end-w.end)
+	err = splitLines(r, w.end, false, chunkSize, func(ch *chunk) bool {
+		p.parse(ch)
+		for i := range ch.items {
+			p.apply(&ch.items[i])
+		}
+		items := ch.items[:0]
+		itemPool.Put(&items)
+		if b := ch.buf[:cap(ch.buf)]; cap(b) == chunkSize {
+			chunkPool.Put(&b)
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	w.end = end
+	return nil
 }
 
 // match finds the position of the log that starts with prefix, but for
@@ -336,6 +597,7 @@ type pipeline struct {
 	sent    int64 // events handed to the writer
 	sentAny bool
 	free    chan []row // row buffers the writer is done with
+	dry     bool       // only the state: nothing is stored (warming a state up)
 }
 
 // run reads content from offset from to its end: a reader goroutine cuts
@@ -487,7 +749,10 @@ func (p *pipeline) write(j writeJob) error {
 	j.batch.Position = &pos
 	// A batch is never interrupted: cancellation is checked between chunks.
 	if err := p.in.db.Write(context.Background(), &j.batch); err != nil {
-		p.in.broken = err
+		var rerr *RangeError
+		if !errors.As(err, &rerr) { // else the reader plans again
+			p.in.broken = err
+		}
 		return err
 	}
 	*p.pos = pos
@@ -553,6 +818,10 @@ func (p *pipeline) apply(it *item) {
 		if !counted {
 			return
 		}
+		if p.dry {
+			s.finish(&ev)
+			return
+		}
 		if p.batch.rows == nil {
 			p.batch.rows = make([]row, 0, p.in.opts.BatchSize)
 		}
@@ -569,15 +838,20 @@ func (p *pipeline) apply(it *item) {
 	switch ev.Kind {
 	case parser.KindTransferStarted:
 		s.start(ev)
+	case parser.KindCompaction:
+		if c, ok := s.compaction(node, ev); ok && !p.dry {
+			p.batch.Compactions = append(p.batch.Compactions, c)
+		}
+	}
+	if p.dry {
+		return
+	}
+	switch ev.Kind {
 	case parser.KindUploadRejected:
 		p.batch.Rejections = append(p.batch.Rejections, Rejection{Time: ev.Time, Node: node})
 	case parser.KindReputation:
 		if ev.Satellite != "" && ev.Reputation != nil {
 			p.batch.Reputation = append(p.batch.Reputation, ReputationFrom(node, ev))
-		}
-	case parser.KindCompaction:
-		if c, ok := s.compaction(node, ev); ok {
-			p.batch.Compactions = append(p.batch.Compactions, c)
 		}
 	}
 }

@@ -24,7 +24,8 @@ func Fingerprint(prefix []byte) (n int64, sum []byte) {
 	return int64(len(prefix)), s[:]
 }
 
-const positionCols = `p.id, n.name, p.path, p.dev, p.inode, p.fp_len, p.fp, p.byte_offset, p.state, p.updated
+const positionCols = `p.id, n.name, p.path, p.dev, p.inode, p.fp_len, p.fp, p.start_offset, p.byte_offset, p.state,
+	coalesce(p.owner, 0), p.updated
 	FROM positions p JOIN nodes n ON n.id = p.node`
 
 // Positions returns every position stored for a node, most recently
@@ -68,7 +69,8 @@ func (db *DB) Position(ctx context.Context, node, path string) (p Position, ok b
 func scanPosition(s interface{ Scan(...any) error }) (Position, error) {
 	var p Position
 	var dev, inode, updated int64
-	if err := s.Scan(&p.ID, &p.Node, &p.Path, &dev, &inode, &p.FingerprintLen, &p.Fingerprint, &p.Offset, &p.State, &updated); err != nil {
+	if err := s.Scan(&p.ID, &p.Node, &p.Path, &dev, &inode, &p.FingerprintLen, &p.Fingerprint, &p.Start, &p.Offset, &p.State,
+		&p.Owner, &updated); err != nil {
 		return Position{}, err
 	}
 	p.Dev, p.Inode = uint64(dev), uint64(inode)

@@ -103,6 +103,26 @@ CREATE TABLE hashstore_compaction_history (
 	PRIMARY KEY (node_name, satellite, store, last_run_iso)
 );
 `,
+
+	// 3: one owner of a log's position. A position row is a range of a log
+	// the sink holds, [start_offset, byte_offset), owned by the process that
+	// extends it; writers are the processes (serve, ingest) that write a
+	// node's logs, one of each role per node.
+	`
+ALTER TABLE positions ADD COLUMN start_offset INTEGER NOT NULL DEFAULT 0; -- first byte the range holds (at a line start)
+ALTER TABLE positions ADD COLUMN owner INTEGER;                          -- writers.id extending the range; NULL: none
+CREATE TABLE writers (
+	id        INTEGER PRIMARY KEY,
+	node      INTEGER NOT NULL,  -- nodes.id
+	role      TEXT NOT NULL,     -- serve or ingest
+	pid       INTEGER NOT NULL,
+	host      TEXT NOT NULL,     -- the host name, for messages
+	pid_space TEXT NOT NULL,     -- where pid names a process: boot and PID namespace (Linux), else the host name
+	started   INTEGER NOT NULL,  -- unix seconds
+	heartbeat INTEGER NOT NULL,  -- unix seconds, renewed while the process runs
+	UNIQUE (node, role)
+);
+`,
 }
 
 // SchemaVersion is the schema version this package writes.

@@ -60,6 +60,13 @@ type Options struct {
 	// ReadOnly opens the file for queries only: it must exist, and no
 	// migration is run (an older schema is an error).
 	ReadOnly bool
+
+	// Heartbeat is how often the locks held (Acquire) are renewed; 0 means
+	// DefaultHeartbeat. HeartbeatTicks, when set, replaces the ticker (tests
+	// step it), and Now the clock of the heartbeats and of their age.
+	Heartbeat      time.Duration
+	HeartbeatTicks <-chan time.Time
+	Now            func() time.Time
 }
 
 // DB is an open sink database. It is safe for concurrent use; writes are
@@ -76,6 +83,17 @@ type DB struct {
 
 	closed       bool
 	beforeCommit func() error // tests: fail a write just before its commit
+
+	// The locks held (writers.go), renewed by a goroutine that runs while
+	// there are any.
+	fileKey        string
+	heartbeat      time.Duration
+	heartbeatTicks <-chan time.Time
+	now            func() time.Time
+	lmu            sync.Mutex
+	locks          map[int64]*Lock
+	hbStop         chan struct{}
+	hbDone         chan struct{}
 }
 
 // Open opens or creates the database at path, switches it to WAL, and runs
@@ -111,7 +129,14 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	pool.SetMaxOpenConns(4)
 	pool.SetConnMaxIdleTime(time.Minute)
-	db := &DB{path: path, ro: opts.ReadOnly, sql: pool}
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = DefaultHeartbeat
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	db := &DB{path: path, ro: opts.ReadOnly, sql: pool, heartbeat: opts.Heartbeat, heartbeatTicks: opts.HeartbeatTicks,
+		now: opts.Now, locks: map[int64]*Lock{}}
 	if err := db.open(ctx); err != nil {
 		pool.Close()
 		return nil, fail(err)
@@ -159,22 +184,27 @@ func (db *DB) open(ctx context.Context) error {
 	}
 	db.wconn, db.w = conn, w
 	db.ids = newIDCache()
+	db.fileKey = fileKeyOf(db.path)
 	return nil
 }
 
 // Path returns the file the DB was opened from.
 func (db *DB) Path() string { return db.path }
 
-// Close closes the database: a write in progress finishes first, and the
-// WAL is checkpointed into the file. Closing again does nothing.
+// Close closes the database: a write in progress finishes first, the
+// locks held are released, and the WAL is checkpointed into the file.
+// Closing again does nothing.
 func (db *DB) Close() error {
+	var errs []error
+	if !db.ro {
+		errs = append(errs, db.releaseAll())
+	}
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	if db.closed {
 		return nil
 	}
 	db.closed = true
-	var errs []error
 	if db.wconn != nil {
 		errs = append(errs, db.wconn.Raw(func(any) error { return db.w.close() }))
 		errs = append(errs, db.wconn.Close())

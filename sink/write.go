@@ -23,8 +23,12 @@ type Position struct {
 	Path string
 	// Dev and Inode identify the file (os.SameFile's view of it).
 	Dev, Inode uint64
-	// Offset is the number of bytes read, at a line end; for a compressed
-	// file, of its uncompressed content.
+	// Start and Offset are the range of the log the sink holds: bytes
+	// [Start, Offset) of its content (uncompressed), both at line ends.
+	// Start is 0 for a log read from its beginning; serve, starting at the
+	// end of a log it has never seen, holds it from there, and an ingest
+	// of the log later fills [0, Start).
+	Start  int64
 	Offset int64
 	// Fingerprint is the SHA-256 of the first FingerprintLen bytes of the
 	// (uncompressed) content: it recognizes the same log after a rename,
@@ -33,7 +37,11 @@ type Position struct {
 	Fingerprint    []byte
 	// State is the reader's own state at Offset (ingest keeps its rule-5
 	// and pairing state here), opaque to the DB.
-	State   []byte
+	State []byte
+	// Owner is the Lock of the process that extends the range (0: none).
+	// A write of a position with an owner fails unless the row is still
+	// that owner's, and unless the lock is still held.
+	Owner   int64
 	Updated time.Time // set by Write
 }
 
@@ -109,6 +117,8 @@ type writer struct {
 	nodeIns, satIns            driver.StmtExecContext
 	nodeGet, satGet            driver.StmtQueryContext
 	posIns, posUpd, rejIns     driver.StmtExecContext
+	posOwner, writerGet        driver.StmtQueryContext
+	posConflict                driver.StmtQueryContext
 	repIns, snapIns, compIns   driver.StmtExecContext
 
 	// buffers reused across batches
@@ -172,8 +182,13 @@ func prepareWriter(ctx context.Context, conn interface {
 			qu(&w.nodeGet, "SELECT id FROM nodes WHERE name = ?"),
 			ex(&w.satIns, "INSERT INTO satellites (satellite_id, name) VALUES (?, ?) ON CONFLICT (satellite_id) DO NOTHING"),
 			qu(&w.satGet, "SELECT id FROM satellites WHERE satellite_id = ?"),
-			ex(&w.posIns, "INSERT INTO positions (node, path, dev, inode, fp_len, fp, byte_offset, state, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-			ex(&w.posUpd, "UPDATE positions SET node = ?, path = ?, dev = ?, inode = ?, fp_len = ?, fp = ?, byte_offset = ?, state = ?, updated = ? WHERE id = ?"),
+			ex(&w.posIns, "INSERT INTO positions (node, path, dev, inode, fp_len, fp, byte_offset, state, updated, start_offset, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+			// the range's start and owner change only by merging and claiming (ranges.go)
+			ex(&w.posUpd, "UPDATE positions SET node = ?, path = ?, dev = ?, inode = ?, fp_len = ?, fp = ?, byte_offset = ?, state = ?, updated = ? WHERE id = ? AND owner IS ?"),
+			qu(&w.posOwner, "SELECT coalesce(owner, 0) FROM positions WHERE id = ?"),
+			qu(&w.writerGet, "SELECT count(*) FROM writers WHERE id = ?"),
+			qu(&w.posConflict, `SELECT start_offset FROM positions WHERE node = ? AND fp_len = ? AND fp = ? AND id != ?
+				AND start_offset >= ? AND start_offset < ? ORDER BY start_offset LIMIT 1`),
 			ex(&w.rejIns, "INSERT INTO upload_rejections (node, minute, count) VALUES (?, ?, ?) ON CONFLICT (node, minute) DO UPDATE SET count = count + excluded.count"),
 			ex(&w.repIns, `INSERT INTO reputation_history (timestamp, node_name, satellite, audit_score, suspension_score, online_score,
 				audit_success_count, audit_total_count, is_disqualified, is_suspended, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -295,16 +310,26 @@ func (w *writer) write(ctx context.Context, c driverConn, ids *idCache, b *Batch
 		if err != nil {
 			return 0, err
 		}
+		if err := w.checkRange(node, p); err != nil {
+			return 0, err
+		}
 		args := []any{node, p.Path, int64(p.Dev), int64(p.Inode), p.FingerprintLen, nilIfEmpty(p.Fingerprint),
 			p.Offset, nilIfEmpty(p.State), time.Now().Unix()}
 		var res driver.Result
 		if p.ID != 0 {
-			if res, err = execStmt(w.posUpd, append(args, p.ID)...); err != nil {
+			if res, err = execStmt(w.posUpd, append(args, p.ID, nilIfZero(p.Owner))...); err != nil {
 				return 0, err
+			}
+			if n, _ := rowsAffected(res); n == 0 {
+				if owner, found, err := queryInt(w.posOwner, p.ID); err != nil {
+					return 0, err
+				} else if found {
+					return 0, &ownerError{id: p.ID, owner: owner, want: p.Owner}
+				}
 			}
 		}
 		if n, _ := rowsAffected(res); n == 0 { // new, or deleted meanwhile
-			if res, err = execStmt(w.posIns, args...); err != nil {
+			if res, err = execStmt(w.posIns, append(args, p.Start, nilIfZero(p.Owner))...); err != nil {
 				return 0, err
 			}
 			if posID, err = res.LastInsertId(); err != nil {
@@ -333,6 +358,39 @@ func rowsAffected(r driver.Result) (int64, error) {
 		return 0, nil
 	}
 	return r.RowsAffected()
+}
+
+func nilIfZero(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+// checkRange fails the write of a position whose range would take in the
+// start of another range of the same log (another process began holding
+// it meanwhile: see RangeError), or whose owner lost its lock.
+func (w *writer) checkRange(node int64, p *Position) error {
+	if p.Owner != 0 {
+		n, _, err := queryInt(w.writerGet, p.Owner)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errLockLost
+		}
+	}
+	if p.FingerprintLen <= 0 || len(p.Fingerprint) == 0 {
+		return nil
+	}
+	start, found, err := queryInt(w.posConflict, node, p.FingerprintLen, p.Fingerprint, p.ID, p.Start, p.Offset)
+	if err != nil {
+		return err
+	}
+	if found {
+		return &RangeError{Start: start}
+	}
+	return nil
 }
 
 func nilIfEmpty(b []byte) any {

@@ -90,7 +90,14 @@ func (c *IngestCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error
 	var failed []error
 	var fatal error
 	for _, node := range nodes {
-		in := db.NewIngester(node, sink.IngestOptions{Geo: countries, BatchSize: c.BatchSize, Progress: prog.update})
+		// One ingest of a node at a time; a serve following the node's log
+		// meanwhile keeps what it holds (ingest stops where it begins).
+		lock, err := db.Acquire(ctx, node, sink.RoleIngest)
+		if err != nil {
+			fatal = fmt.Errorf("ingest: %w", err)
+			break
+		}
+		in := db.NewIngester(node, sink.IngestOptions{Geo: countries, BatchSize: c.BatchSize, Progress: prog.update, Lock: lock})
 		for _, f := range files {
 			if f.node != node {
 				continue
@@ -290,10 +297,15 @@ func writeSummary(w io.Writer, db *sink.DB, results []sink.FileResult, took time
 	for _, r := range results {
 		note := "new"
 		switch {
+		case r.Skipped && r.HeldBy != "":
+			note = "followed by " + r.HeldBy + ", which holds it"
 		case r.Skipped:
 			note = "already ingested"
 		case r.From > 0:
 			note = fmt.Sprintf("resumed at byte %d", r.From)
+		}
+		if r.HeldBy != "" && !r.Skipped {
+			note += fmt.Sprintf(", to byte %d: %s follows it from there", r.To, r.HeldBy)
 		}
 		if r.Compressed {
 			note += ", gzip"

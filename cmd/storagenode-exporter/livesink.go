@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/storagenode-exporter/storagenode-exporter/exporter"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/pipeline"
 	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
@@ -44,7 +45,8 @@ type liveSink struct {
 	mu      sync.Mutex
 	history sink.Batch
 	pollers []*nodeapi.Poller
-	polled  map[string]time.Time // last API poll written, by node
+	polled  map[string]time.Time  // last API poll written, by node
+	locks   map[string]*sink.Lock // by node (lock)
 }
 
 // maxHistory bounds the non-event rows waiting for a batch.
@@ -66,6 +68,22 @@ func newLiveSink(db *sink.DB, retention time.Duration, reg prometheus.Registerer
 		ch:      make(chan sink.Event, sinkBuffer),
 		dropped: m.Dropped, lag: m.Lag, errors: m.WriteErrors, fileLag: m.FileLag,
 	}
+}
+
+// lock takes each node's serve lock of the database (sink.Acquire): one
+// process writes a node's logs at a time. The error of a node another
+// process writes names that process. The locks are released when the
+// database is closed.
+func (s *liveSink) lock(ctx context.Context, nodes []pipeline.NodeSpec) error {
+	s.locks = map[string]*sink.Lock{}
+	for _, n := range nodes {
+		l, err := s.db.Acquire(ctx, n.Name, sink.RoleServe)
+		if err != nil {
+			return err
+		}
+		s.locks[n.Name] = l
+	}
+	return nil
 }
 
 func (s *liveSink) counter(node string) *atomic.Int64 {
@@ -258,17 +276,17 @@ func (s *liveSink) prune(ctx context.Context) {
 // catches up from its committed position instead of dropping anything; the
 // file is the buffer. After a rename rotation, path.1 is read first, so the
 // old file's last lines are not lost (each log is known by its content, so
-// reading one again adds nothing).
+// reading one again adds nothing). The ranges of the log it reads are
+// owned by the node's serve lock: an ingest of the same log fills only
+// what is before them.
 func (s *liveSink) followFile(ctx context.Context, node, path string, fromBeginning bool, geo sink.Countries) {
 	logger := s.log.With("node", node, "path", path)
-	if !fromBeginning {
-		if err := s.db.StartAtEnd(ctx, node, path); err != nil {
-			logger.Error("sink: cannot follow the log file", "err", err)
-			return
-		}
-	}
-	opts := sink.IngestOptions{Geo: geo, Workers: 1, BatchSize: sinkBatch}
+	opts := sink.IngestOptions{Geo: geo, Workers: 1, BatchSize: sinkBatch, Lock: s.locks[node], Follow: true}
 	in := s.db.NewIngester(node, opts)
+	if err := in.Start(ctx, path, fromBeginning); err != nil {
+		logger.Error("sink: cannot follow the log file", "err", err)
+		return
+	}
 	tick := time.NewTicker(followInterval)
 	defer tick.Stop()
 	var seen os.FileInfo // the file at path when last read
