@@ -11,6 +11,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/storagenode-exporter/storagenode-exporter/internal/config"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
 )
 
@@ -76,7 +77,7 @@ func dbDefaultHere() string {
 // is on the command line, else the configuration file's db: (configFile
 // names the file, cfg may be nil), else, when useDefault, the default.
 // on is false when the sink is off: an empty path given, or no default.
-func chooseDB(kctx *kong.Context, flag string, cfg *Config, configFile string, useDefault bool) (loc dbLocation, on bool, err error) {
+func chooseDB(kctx *kong.Context, flag string, cfg *config.Config, configFile string, useDefault bool) (loc dbLocation, on bool, err error) {
 	switch {
 	case given(kctx, "db"):
 		return dbLocation{Path: flag, From: "--db"}, flag != "", nil

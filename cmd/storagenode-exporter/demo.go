@@ -10,6 +10,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/storagenode-exporter/storagenode-exporter/demo"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/config"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/pipeline"
 )
 
@@ -30,7 +31,7 @@ type demoNode struct {
 
 // startDemo applies the demo's defaults and starts the sample node API.
 // The caller closes the API.
-func (c *ServeCmd) startDemo(kctx *kong.Context, cfg *Config) (*demoNode, error) {
+func (c *ServeCmd) startDemo(kctx *kong.Context, cfg *config.Config) (*demoNode, error) {
 	if len(c.Node) > 0 || cfg != nil && len(cfg.Nodes) > 0 {
 		return nil, errors.New("--demo serves a built-in sample node alone: drop --node (and the config file's nodes), or drop --demo")
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/alecthomas/kong"
 	"github.com/prometheus/common/model"
 
+	"github.com/storagenode-exporter/storagenode-exporter/internal/config"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
 )
 
@@ -153,10 +154,10 @@ func TestDemoDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var cfg *Config
+		var cfg *config.Config
 		if tc.listenFromConfig {
 			addr := ":7777"
-			cfg = &Config{}
+			cfg = &config.Config{}
 			cfg.Web.ListenAddress = &addr
 			cli.Serve.Web.ListenAddress = addr // as the config file's resolver sets it
 		}

@@ -3,7 +3,7 @@ package main
 import (
 	"cmp"
 	"os"
-	"reflect"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/alecthomas/kong"
 	"gopkg.in/yaml.v3"
+
+	"github.com/storagenode-exporter/storagenode-exporter/internal/config"
 )
 
 // cliModel returns the kong model of the command line.
@@ -146,16 +148,20 @@ func TestREADMEFlagsAndConfigKeys(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(example), &doc); err != nil || len(doc.Content) == 0 {
 		t.Fatalf("the README's configuration example: %v", err)
 	}
-	for _, p := range checkConfig(doc.Content[0]) {
-		t.Errorf("the README's configuration example, line %d: %s", p.line, p.msg)
+	exampleFile := filepath.Join(t.TempDir(), "readme-example.yml")
+	if err := os.WriteFile(exampleFile, []byte(example), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	present := map[configKey]bool{}
+	if _, err := config.Load(exampleFile); err != nil {
+		t.Errorf("the README's configuration example (lines counted from the yaml fence): %v", err)
+	}
+	present := map[config.Key]bool{}
 	var walk func(n *yaml.Node, section string)
 	walk = func(n *yaml.Node, section string) {
 		switch n.Kind {
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				present[configKey{section, n.Content[i].Value}] = true
+				present[config.Key{Section: section, Name: n.Content[i].Value}] = true
 				walk(n.Content[i+1], n.Content[i].Value)
 			}
 		case yaml.SequenceNode:
@@ -165,9 +171,9 @@ func TestREADMEFlagsAndConfigKeys(t *testing.T) {
 		}
 	}
 	walk(doc.Content[0], "")
-	for _, k := range configKeys(reflect.TypeFor[Config](), "") {
+	for _, k := range config.Keys() {
 		if !present[k] {
-			t.Errorf("configuration key %q (under %q) is not in the README's example", k.name, k.section)
+			t.Errorf("configuration key %q (under %q) is not in the README's example", k.Name, k.Section)
 		}
 	}
 }
@@ -177,7 +183,7 @@ func TestREADMEFlagsAndConfigKeys(t *testing.T) {
 func TestDeployConfigExample(t *testing.T) {
 	t.Parallel()
 	const path = "../../deploy/config.example.yml"
-	cfg, err := loadConfig(path)
+	cfg, err := config.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,9 +194,9 @@ func TestDeployConfigExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range configKeys(reflect.TypeFor[Config](), "") {
-		if !regexp.MustCompile(`(?m)(^|[\s{#])` + regexp.QuoteMeta(k.name) + `:`).Match(data) {
-			t.Errorf("%s does not mention the key %q (under %q)", path, k.name, k.section)
+	for _, k := range config.Keys() {
+		if !regexp.MustCompile(`(?m)(^|[\s{#])` + regexp.QuoteMeta(k.Name) + `:`).Match(data) {
+			t.Errorf("%s does not mention the key %q (under %q)", path, k.Name, k.Section)
 		}
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/storagenode-exporter/storagenode-exporter/internal/config"
 )
 
 // CLI is the command line. Each command has a file of its own.
@@ -68,7 +70,7 @@ func cliVars() kong.Vars {
 // and a parent context, for tests.
 func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer, listening chan<- net.Addr, parent context.Context) int {
 	var cli CLI
-	var cfg *Config
+	var cfg *config.Config
 	exited := -1 // set when kong asks to exit (--help): nothing runs then
 	opts := []kong.Option{
 		kong.Name("storagenode-exporter"),
@@ -79,13 +81,13 @@ func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer, listening
 	}
 	if path := configPath(args); path != "" {
 		var err error
-		if cfg, err = loadConfig(path); err != nil {
+		if cfg, err = config.Load(path); err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") { // one problem a line
 				fmt.Fprintln(stderr, "storagenode-exporter:", line)
 			}
 			return 2
 		}
-		opts = append(opts, kong.Resolvers(cfg.resolver()))
+		opts = append(opts, kong.Resolvers(configResolver(cfg)))
 	}
 	parser, err := kong.New(&cli, opts...)
 	if err != nil {
@@ -132,7 +134,7 @@ type Env struct {
 	Stderr io.Writer
 	Logger *slog.Logger
 	// Config is the --config file, if one was given.
-	Config *Config
+	Config *config.Config
 	// Listening, when set, is told serve's address once it listens.
 	Listening chan<- net.Addr
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/alecthomas/kong"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/storagenode-exporter/storagenode-exporter/internal/config"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/pipeline"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
 )
@@ -117,7 +118,7 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error 
 
 // nodes returns the nodes to follow: from --node flags, else from the
 // configuration file.
-func (c *ServeCmd) nodes(cfg *Config) ([]pipeline.NodeSpec, error) {
+func (c *ServeCmd) nodes(cfg *config.Config) ([]pipeline.NodeSpec, error) {
 	var specs []pipeline.NodeSpec
 	if len(c.Node) > 0 {
 		for _, s := range c.Node {

@@ -2,9 +2,7 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -70,20 +68,4 @@ func checkTelemetryPath(p string) error {
 		mux.Handle(p, http.NotFoundHandler())
 	}()
 	return err
-}
-
-// checkHostPort returns an error for a log source written as host:port
-// whose port is missing or not a TCP port; "" when src is not of that form.
-func checkHostPort(src string) string {
-	host, port, err := net.SplitHostPort(src)
-	if err != nil || host == "" || strings.ContainsAny(src, `/\`) {
-		return ""
-	}
-	if port == "" {
-		return fmt.Sprintf("%q has no port after the colon (want host:port of a log stream, e.g. %s:9999)", src, host)
-	}
-	if n, err := strconv.Atoi(port); err == nil && (n < 1 || n > 65535) {
-		return fmt.Sprintf("%q: port %s is not between 1 and 65535", src, port)
-	}
-	return ""
 }

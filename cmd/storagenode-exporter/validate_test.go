@@ -93,8 +93,4 @@ func TestFlagValuesAccepted(t *testing.T) {
 	if MinPollInterval != time.Second {
 		t.Errorf("MinPollInterval %v, want 1s (the config file's check says >= 1s)", MinPollInterval)
 	}
-	one := "---\nnodes: []\n...\n"
-	if line := secondDocument([]byte(one)); line != 0 {
-		t.Errorf("one document with its markers: second at line %d", line)
-	}
 }
