@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
+	"github.com/storagenode-exporter/storagenode-exporter/pairing"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 )
 
@@ -24,7 +25,7 @@ type NodeOptions struct {
 	// Now is the clock used to time transfers that are followed live.
 	Now func() time.Time
 	// PairLimit bounds the table of started transfers waiting for their
-	// outcome (default 100,000).
+	// outcome (default 100,000; package pairing).
 	PairLimit int
 	// OnOutcome, when set, is called for every transfer outcome that counts
 	// (the raw-event sink writes them). It runs on the counting goroutine:
@@ -71,21 +72,13 @@ func (b *ScoreBoard) LogScores(node string) map[string]nodeapi.Scores {
 	return out
 }
 
-// pairMaxAge is how long a started transfer waits for its outcome, in log
-// time, before it is forgotten.
-const pairMaxAge = time.Hour
-
-// liveSkew is how far a line's own time may lag the clock for the line to
-// count as followed live, so that its arrival time can time a transfer.
-const liveSkew = 10 * time.Second
-
 // NodeLogs counts the lines of one node. Lines must come in log order from
 // one goroutine: it is not safe for concurrent use.
 type NodeLogs struct {
-	m       *LogMetrics
-	node    string
-	opts    NodeOptions
-	tracker *parser.Tracker
+	m    *LogMetrics
+	node string
+	opts NodeOptions
+	pair *pairing.Pairing // rule 5, durations, in flight
 
 	lines, unparsed prometheus.Counter
 	levels          [int(parser.Fatal) + 1]prometheus.Counter
@@ -93,8 +86,6 @@ type NodeLogs struct {
 	newest          time.Time
 
 	outcomes map[outcomeKey]outcomeCounters
-	started  map[pairKey]start
-	swept    time.Time
 }
 
 type outcomeKey struct {
@@ -107,32 +98,22 @@ type outcomeCounters struct {
 	transfers, bytes prometheus.Counter
 }
 
-type pairKey struct {
-	piece  string
-	action parser.Action
-}
-
-type start struct {
-	logTime, received time.Time
-	live              bool
-}
-
 func newNodeLogs(m *LogMetrics, node string, opts NodeOptions) *NodeLogs {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.PairLimit <= 0 {
-		opts.PairLimit = 100_000
-	}
 	n := &NodeLogs{
 		m: m, node: node, opts: opts,
-		tracker:  parser.NewTracker(0),
 		lines:    m.lines.WithLabelValues(node),
 		unparsed: m.unparsed.WithLabelValues(node),
 		lastTime: m.lastTime.WithLabelValues(node),
 		outcomes: map[outcomeKey]outcomeCounters{},
-		started:  map[pairKey]start{},
 	}
+	lost := m.pairsLost.WithLabelValues(node)
+	n.pair = pairing.New(pairing.Options{Limit: opts.PairLimit, Now: opts.Now, Forget: func(a parser.Action) {
+		m.inFlight.WithLabelValues(node, a.String()).Dec()
+		lost.Inc()
+	}})
 	for _, l := range parser.Levels {
 		n.levels[l] = m.messages.WithLabelValues(node, l.String())
 	}
@@ -185,16 +166,19 @@ func (n *NodeLogs) Event(ev *parser.Event) {
 		n.newest = ev.Time
 		n.lastTime.Set(float64(ev.Time.UnixNano()) / 1e9)
 	}
+	n.pair.See(ev.Time)
 	m := n.m
 	if n.opts.OnEvent != nil && (ev.Kind == parser.KindUploadRejected || ev.Kind == parser.KindReputation || ev.Kind == parser.KindCompaction) {
 		n.opts.OnEvent(ev)
 	}
 	switch ev.Kind {
 	case parser.KindTransferStarted:
-		n.start(ev)
+		if n.pair.Start(ev) {
+			m.inFlight.WithLabelValues(n.node, ev.Action.String()).Inc()
+		}
 	case parser.KindTransferOutcome:
-		if res, ok := n.tracker.Count(ev); ok {
-			n.outcome(ev, res)
+		if o := n.pair.Outcome(ev); o.Counted {
+			n.outcome(ev, o)
 		}
 	case parser.KindUploadRejected:
 		m.rejected.WithLabelValues(n.node).Inc()
@@ -255,7 +239,11 @@ func (n *NodeLogs) Event(ev *parser.Event) {
 	}
 }
 
-func (n *NodeLogs) outcome(ev *parser.Event, res parser.Result) {
+func (n *NodeLogs) outcome(ev *parser.Event, o pairing.Outcome) {
+	res := o.Result
+	if o.Paired {
+		n.m.inFlight.WithLabelValues(n.node, ev.Action.String()).Dec()
+	}
 	act := ev.Action
 	if act != parser.GET && act != parser.GETAudit && act != parser.GETRepair && act != parser.PUT && act != parser.PUTRepair {
 		return // no action, or one that is not a transfer's: nothing to label it with
@@ -296,95 +284,12 @@ func (n *NodeLogs) outcome(ev *parser.Event, res parser.Result) {
 		}
 		n.m.byCountry.WithLabelValues(n.node, act.String(), country).Inc()
 	}
-	d, timed := n.finish(ev, res)
+	if o.Timed {
+		n.m.duration.WithLabelValues(n.node, act.String(), res.String()).Observe(o.Duration.Seconds())
+	}
 	if n.opts.OnOutcome != nil {
-		n.opts.OnOutcome(Outcome{Event: ev, Result: res, Country: country, Duration: d, Timed: timed})
+		n.opts.OnOutcome(Outcome{Event: ev, Result: res, Country: country, Duration: o.Duration, Timed: o.Timed})
 	}
-}
-
-// start remembers a DEBUG `... started` line for pairing with its outcome.
-func (n *NodeLogs) start(ev *parser.Event) {
-	if ev.PieceID == "" || ev.Action == parser.ActionNone || ev.Action == parser.ActionOther {
-		return
-	}
-	now := n.opts.Now()
-	k := pairKey{ev.PieceID, ev.Action}
-	if _, dup := n.started[k]; !dup {
-		if len(n.started) >= n.opts.PairLimit {
-			n.sweep(true)
-		}
-		n.m.inFlight.WithLabelValues(n.node, ev.Action.String()).Inc()
-	}
-	n.started[k] = start{logTime: ev.Time, received: now, live: isLive(ev.Time, now)}
-	if ev.Time.Sub(n.swept) > pairMaxAge/4 {
-		n.sweep(false)
-	}
-}
-
-func isLive(logTime, now time.Time) bool {
-	d := now.Sub(logTime)
-	return !logTime.IsZero() && d < liveSkew && d > -liveSkew
-}
-
-// finish pairs an outcome with its start and observes the duration: from
-// arrival times when both lines were followed live, else from the lines'
-// own times when they carry milliseconds (nodes before v1.83); whole-second
-// times of a log read after the fact time nothing.
-func (n *NodeLogs) finish(ev *parser.Event, res parser.Result) (time.Duration, bool) {
-	k := pairKey{ev.PieceID, ev.Action}
-	s, ok := n.started[k]
-	if !ok {
-		return 0, false
-	}
-	delete(n.started, k)
-	n.m.inFlight.WithLabelValues(n.node, ev.Action.String()).Dec()
-	now := n.opts.Now()
-	var d time.Duration
-	switch {
-	case s.live && isLive(ev.Time, now):
-		d = now.Sub(s.received)
-	case s.logTime.Nanosecond() != 0 || ev.Time.Nanosecond() != 0:
-		d = ev.Time.Sub(s.logTime)
-	default:
-		return 0, false
-	}
-	if d < 0 {
-		d = 0
-	}
-	n.m.duration.WithLabelValues(n.node, ev.Action.String(), res.String()).Observe(d.Seconds())
-	return d, true
-}
-
-// sweep forgets started transfers older than pairMaxAge in log time; with
-// full, also the oldest half when the table is still full.
-func (n *NodeLogs) sweep(full bool) {
-	n.swept = n.newest
-	expired := 0
-	for k, s := range n.started {
-		if n.newest.Sub(s.logTime) > pairMaxAge {
-			n.forget(k)
-			expired++
-		}
-	}
-	if full && len(n.started) >= n.opts.PairLimit {
-		drop := len(n.started) / 2
-		for k := range n.started { // map order is random: a fair sample
-			if drop == 0 {
-				break
-			}
-			n.forget(k)
-			drop--
-			expired++
-		}
-	}
-	if expired > 0 {
-		n.m.pairsLost.WithLabelValues(n.node).Add(float64(expired))
-	}
-}
-
-func (n *NodeLogs) forget(k pairKey) {
-	delete(n.started, k)
-	n.m.inFlight.WithLabelValues(n.node, k.action.String()).Dec()
 }
 
 func (n *NodeLogs) compaction(ev *parser.Event) {
@@ -416,4 +321,4 @@ func (n *NodeLogs) compaction(ev *parser.Event) {
 }
 
 // Pending returns the started transfers waiting for their outcome.
-func (n *NodeLogs) Pending() int { return len(n.started) }
+func (n *NodeLogs) Pending() int { return n.pair.Pending() }

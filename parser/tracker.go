@@ -71,3 +71,49 @@ func (t *Tracker) remember(k raceKey) {
 
 // Pending returns how many race-lost transfers wait for their follow-up line.
 func (t *Tracker) Pending() int { return len(t.pending) }
+
+// TrackerEntry is a race-lost transfer a Tracker remembers.
+type TrackerEntry struct {
+	PieceID string
+	Action  Action
+	// Pending: its follow-up line has not come yet (on the last entry of
+	// its piece and action; a transfer lost twice is remembered twice).
+	Pending bool
+}
+
+// Entries returns what the Tracker remembers, oldest first, so that it can
+// be saved and rebuilt by RestoreTracker.
+func (t *Tracker) Entries() []TrackerEntry {
+	keys := append(append([]raceKey(nil), t.order[t.head:]...), t.order[:t.head]...)
+	out := make([]TrackerEntry, len(keys))
+	seen := make(map[raceKey]bool, len(keys))
+	for i := len(keys) - 1; i >= 0; i-- {
+		k := keys[i]
+		out[i] = TrackerEntry{PieceID: k.piece, Action: k.action}
+		if !seen[k] {
+			seen[k] = true
+			_, out[i].Pending = t.pending[k]
+		}
+	}
+	return out
+}
+
+// RestoreTracker returns a Tracker of limit (DefaultTrackerLimit when
+// limit <= 0) that remembers entries, as Entries returned them: it decides
+// what follows as the Tracker they came from would. Beyond limit, the
+// oldest entries are forgotten.
+func RestoreTracker(limit int, entries []TrackerEntry) *Tracker {
+	t := NewTracker(limit)
+	if len(entries) > t.limit {
+		entries = entries[len(entries)-t.limit:]
+	}
+	t.order = make([]raceKey, len(entries))
+	for i, e := range entries {
+		k := raceKey{e.PieceID, e.Action}
+		t.order[i] = k
+		if e.Pending {
+			t.pending[k] = struct{}{}
+		}
+	}
+	return t
+}

@@ -813,13 +813,8 @@ func (p *pipeline) apply(it *item) {
 	if it.outcome {
 		ev := parser.Event{Kind: parser.KindTransferOutcome, Time: it.row.time, Level: it.level, Message: it.message,
 			Action: parser.Action(it.row.action), Result: it.result, RaceLost: it.raceLost, PieceID: it.pieceID}
-		s.see(ev.Time)
-		res, counted := s.count(&ev)
-		if !counted {
-			return
-		}
-		if p.dry {
-			s.finish(&ev)
+		o := s.outcome(&ev)
+		if !o.Counted || p.dry {
 			return
 		}
 		if p.batch.rows == nil {
@@ -827,10 +822,8 @@ func (p *pipeline) apply(it *item) {
 		}
 		p.batch.rows = append(p.batch.rows, it.row)
 		r := &p.batch.rows[len(p.batch.rows)-1]
-		r.status = int64(res)
-		var d time.Duration
-		d, r.timed = s.finish(&ev)
-		r.durationMS = d.Milliseconds()
+		r.status = int64(o.Result)
+		r.timed, r.durationMS = o.Timed, o.Duration.Milliseconds()
 		return
 	}
 	ev := it.other
