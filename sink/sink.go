@@ -10,8 +10,9 @@
 // position of the source they came from are committed in one transaction,
 // so a crash at any point loses and repeats nothing: after a restart a
 // reader resumes from the committed position, and the events after it were
-// never committed. Reads (Analyze, Positions) may run concurrently with a
-// writer, in this process or another.
+// never committed. Reads (the queries of Select, Positions) may run
+// concurrently with a writer, in this process or another. The sink prints
+// nothing: report --db (package report/dbreport) renders its rows.
 //
 // # Schema
 //
@@ -26,7 +27,7 @@
 //	FROM events WHERE action = 'GET' AND status = 'success'
 //
 // The view decodes every column it shows, so selecting piece_id costs tens
-// of microseconds a row; Analyze reads event_rows directly. The history
+// of microseconds a row; Select's queries read event_rows directly. The history
 // tables (reputation_history, storage_snapshots,
 // hashstore_compaction_history) are plain tables with the predecessor's
 // columns. See schema.go for the full schema.

@@ -20,6 +20,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	sats "github.com/storagenode-exporter/storagenode-exporter/internal/satellites"
 )
 
 // ---------------------------------------------------------------------------
@@ -84,12 +86,19 @@ func (t weighted) pick(r *rng) int {
 // ---------------------------------------------------------------------------
 // Static data.
 
-var satellites = [4]string{
-	"12EayRS2V1kEsWESU9QMRseFhdxYxKicsiFmxrsLZHeLUtdps3S", // us1
-	"12L9ZFwhzVpuEKMUNUqkaTLGzwY9G24tbiigLiXpmZWKwmcNDDs", // eu1
-	"121RTSDpyNZVcEU84Ticf2L1ntiuUimbWgfATz21tuvgk3vzoA6", // ap1
-	"1wFTAgs9DP5RSnCqKV1eLf6N9wtk4EAtmN5DpSxcs8EjT69tGE",  // saltlake
-}
+// satellites are the IDs of the active satellites (us1, eu1, ap1, saltlake,
+// in the order of satWeights), from the one table of internal/satellites.
+var satellites = func() [4]string {
+	var ids [4]string
+	active := sats.Active()
+	if len(active) != len(ids) {
+		panic("loggen: the traffic shares are for 4 active satellites")
+	}
+	for i, s := range active {
+		ids[i] = s.ID
+	}
+	return ids
+}()
 
 // Share of transfer traffic per satellite (us1, eu1, ap1, saltlake).
 var satWeights = newWeighted(40, 22, 10, 28)
