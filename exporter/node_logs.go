@@ -322,3 +322,23 @@ func (n *NodeLogs) compaction(ev *parser.Event) {
 
 // Pending returns the started transfers waiting for their outcome.
 func (n *NodeLogs) Pending() int { return n.pair.Pending() }
+
+// Pairing returns the node's pairing of transfers, whose outcomes the
+// counted lines got: the sink commits its state with their rows. It may
+// only be used between two lines.
+func (n *NodeLogs) Pairing() *pairing.Pairing { return n.pair }
+
+// LoadPairing starts the pairing from a saved state (pairing.AppendState's
+// bytes; the sink's, where it holds the log up to the point the lines now
+// start at), before any line is counted.
+func (n *NodeLogs) LoadPairing(state []byte) error {
+	if err := n.pair.Load(state); err != nil {
+		return err
+	}
+	for _, a := range []parser.Action{parser.GET, parser.GETAudit, parser.GETRepair, parser.PUT, parser.PUTRepair, parser.ActionDelete} {
+		if k := n.pair.InFlight(a); k > 0 {
+			n.m.inFlight.WithLabelValues(n.node, a.String()).Add(float64(k))
+		}
+	}
+	return nil
+}

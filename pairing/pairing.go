@@ -275,6 +275,22 @@ func (p *Pairing) AppendState(b []byte) []byte {
 	return b
 }
 
+// Load replaces the state of p by one AppendState wrote (all of b), keeping
+// its options: a counting path that starts where a saved state ends.
+func (p *Pairing) Load(b []byte) error {
+	r, rest, err := Restore(b, p.opts)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 0 {
+		return errors.New("pairing state: trailing bytes")
+	}
+	opts := p.opts
+	*p = *r
+	p.opts = opts
+	return nil
+}
+
 // Restore rebuilds a Pairing from a state AppendState wrote at the start
 // of b, and returns what follows it in b.
 func Restore(b []byte, o Options) (*Pairing, []byte, error) {

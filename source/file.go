@@ -9,7 +9,7 @@ import (
 
 // File is a Source that follows a log file by path through rotation,
 // copytruncate and truncation, with the model described in package tail.
-// Lines carry no Received time.
+// Lines carry no Received time, and their position in the file (Pos).
 type File struct {
 	follower *tail.Follower
 }
@@ -34,8 +34,8 @@ func NewFileConfig(cfg tail.Config) *File {
 // they are logged and retried. The file is the buffer: while emit blocks,
 // nothing is read.
 func (f *File) Run(ctx context.Context, emit func(Line) error) error {
-	return f.follower.Run(ctx, func(b []byte) error {
-		return emit(Line{Data: b})
+	return f.follower.RunPos(ctx, func(b []byte, pos tail.Pos) error {
+		return emit(Line{Data: b, Pos: pos})
 	})
 }
 

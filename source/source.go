@@ -9,14 +9,18 @@ package source
 import (
 	"context"
 	"time"
+
+	"github.com/storagenode-exporter/storagenode-exporter/tail"
 )
 
 // Line is one complete log line without its newline. Data is only valid
 // during the emit call. Received is when the line arrived (from the
-// forwarder's framing for TCP streams that carry it; zero otherwise).
+// forwarder's framing for TCP streams that carry it; zero otherwise). Pos
+// is where a followed file's line ends in it (zero for streams).
 type Line struct {
 	Data     []byte
 	Received time.Time
+	Pos      tail.Pos
 }
 
 // Source delivers lines until ctx is done or emit fails.

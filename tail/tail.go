@@ -213,6 +213,28 @@ func (f *Follower) err() error {
 // Follower; calling it again after it returned starts afresh (counters keep
 // accumulating).
 func (f *Follower) Run(ctx context.Context, emit func(line []byte) error) error {
+	return f.RunPos(ctx, func(line []byte, _ Pos) error { return emit(line) })
+}
+
+// Pos is where a line ends in the file it was read from, for a reader that
+// keeps its own record of how far it got (the raw-event sink).
+type Pos struct {
+	// Epoch numbers the files followed, from 1: it changes with each file
+	// opened (the start, rotation, re-creation) and each truncation, so
+	// that the content at End is another log's.
+	Epoch uint64
+	// Start is the offset of the line's first byte, End the offset just
+	// after its newline (after its last byte for a last line emitted
+	// without one).
+	Start, End int64
+	// File reads the file the line came from (its identity: its first
+	// bytes), and Info describes it; both only during the emit call.
+	File io.ReaderAt
+	Info fs.FileInfo
+}
+
+// RunPos is Run with the position of each line.
+func (f *Follower) RunPos(ctx context.Context, emit func(line []byte, pos Pos) error) error {
 	poller := f.cfg.Poller
 	if poller == nil {
 		p := NewPoller(f.cfg.Path, f.cfg.PollInterval, f.log)
@@ -255,10 +277,11 @@ func (f *Follower) Run(ctx context.Context, emit func(line []byte) error) error 
 
 // runner is the state of one Run call.
 type runner struct {
-	f    *Follower
-	ctx  context.Context
-	done <-chan struct{}
-	emit func([]byte) error
+	f     *Follower
+	ctx   context.Context
+	done  <-chan struct{}
+	emit  func([]byte, Pos) error
+	epoch uint64 // Pos.Epoch of the open file
 
 	file      file        // the open file, nil if none
 	info      fs.FileInfo // file's identity, from when it was opened
@@ -332,6 +355,7 @@ func (r *runner) cycle() error {
 				return nil
 			}
 			r.setOffset(0)
+			r.epoch++
 
 		case err == nil: // a different file is at the path
 			fh, nfi, err := r.openPath()
@@ -387,6 +411,7 @@ func (r *runner) openPath() (file, fs.FileInfo, error) {
 
 // adopt makes fh, positioned at off, the followed file.
 func (r *runner) adopt(fh file, fi fs.FileInfo, off int64) {
+	r.epoch++
 	r.file, r.info = fh, fi
 	r.start, r.scan, r.end = 0, 0, 0
 	r.setOffset(off)
@@ -482,9 +507,10 @@ func (r *runner) split() error {
 		}
 		eol := r.scan + i
 		line := r.buf[r.start:eol]
+		from := r.offset - int64(r.end-r.start)
 		r.start = eol + 1
 		r.scan = r.start
-		if err := r.emitLine(line); err != nil {
+		if err := r.emitLine(line, from, r.offset-int64(r.end-r.start)); err != nil {
 			return err
 		}
 		select {
@@ -502,15 +528,15 @@ func (r *runner) flushPartial() error {
 	}
 	line := r.buf[r.start:r.end]
 	r.start, r.scan, r.end = 0, 0, 0
-	return r.emitLine(line)
+	return r.emitLine(line, r.offset-int64(len(line)), r.offset)
 }
 
-func (r *runner) emitLine(line []byte) error {
+func (r *runner) emitLine(line []byte, start, end int64) error {
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
 	// Cap the slice so that an append in emit cannot scribble on the buffer.
-	if err := r.emit(line[:len(line):len(line)]); err != nil {
+	if err := r.emit(line[:len(line):len(line)], Pos{Epoch: r.epoch, Start: start, End: end, File: r.file, Info: r.info}); err != nil {
 		return err
 	}
 	r.f.lines.Add(1)

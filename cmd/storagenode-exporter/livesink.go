@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
-	"io/fs"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,10 +17,12 @@ import (
 )
 
 // liveSink writes what serve reads into the sink, never slowing the
-// metrics. A followed file is read a second time, by followFile, from the
-// sink's committed position: it falls behind on a slow disk and catches up,
-// and loses nothing. For TCP and stdin sources, which cannot be read again,
-// the counting goroutines hand the outcomes they count over without ever
+// metrics. A followed file's lines go to the sink as they are counted, by
+// a sink.Feed per file node (sinkrun.go): the file is read and paired once,
+// and when the sink falls behind (a slow disk) the Feed catches up from
+// the sink's committed position by reading the file itself, losing
+// nothing. For TCP and stdin sources, which cannot be read again, the
+// counting goroutines hand the outcomes they count over without ever
 // blocking and a writer goroutine commits them in batches; when the writer
 // falls behind and the bounded buffer is full, events are dropped and
 // counted in storj_sink_dropped_events_total.
@@ -41,19 +40,17 @@ type liveSink struct {
 
 	// The few other rows (rejections, reputation, compactions, storage
 	// snapshots) wait here for the next batch; a bounded count of them.
-	reading sync.Mutex // one followed file is read at a time: bounded memory
+	reading sync.Mutex // one followed file is caught up at a time: bounded memory
 	mu      sync.Mutex
 	history sink.Batch
 	pollers []*nodeapi.Poller
 	polled  map[string]time.Time  // last API poll written, by node
 	locks   map[string]*sink.Lock // by node (lock)
+	feeds   map[string]*sink.Feed // of the file nodes, by node (sinkrun.go)
 }
 
 // maxHistory bounds the non-event rows waiting for a batch.
 const maxHistory = 10_000
-
-// followInterval is how often a followed file is looked at for the sink.
-const followInterval = time.Second
 
 const (
 	sinkBuffer   = 8192 // events waiting for the writer, all nodes together (~2 MB)
@@ -269,72 +266,26 @@ func (s *liveSink) prune(ctx context.Context) {
 	}
 }
 
-// followFile keeps the sink's copy of a node's log file. It does not take
-// the events the metrics count: it reads the file itself, from the position
-// committed with the last batch to the end, at most once a second and only
-// when the file changed. So a slow disk only makes it fall behind, and it
-// catches up from its committed position instead of dropping anything; the
-// file is the buffer. After a rename rotation, path.1 is read first, so the
-// old file's last lines are not lost (each log is known by its content, so
-// reading one again adds nothing). The ranges of the log it reads are
-// owned by the node's serve lock: an ingest of the same log fills only
-// what is before them.
-func (s *liveSink) followFile(ctx context.Context, node, path string, fromBeginning bool, geo sink.Countries) {
+// fileCommitted returns what a file node's Feed tells after each write:
+// the file's lag, and a failed write, logged when writing starts and stops
+// failing.
+func (s *liveSink) fileCommitted(node, path string) func(int64, error) {
 	logger := s.log.With("node", node, "path", path)
-	opts := sink.IngestOptions{Geo: geo, Workers: 1, BatchSize: sinkBatch, Lock: s.locks[node], Follow: true}
-	in := s.db.NewIngester(node, opts)
-	if err := in.Start(ctx, path, fromBeginning); err != nil {
-		logger.Error("sink: cannot follow the log file", "err", err)
-		return
-	}
-	tick := time.NewTicker(followInterval)
-	defer tick.Stop()
-	var seen os.FileInfo // the file at path when last read
-	var readTo int64     // how far that read got
+	lag := s.fileLag.WithLabelValues(node)
 	failing := false
-	for {
-		fi, err := os.Stat(path)
-		if err == nil && (seen == nil || !os.SameFile(fi, seen) || fi.Size() != readTo) {
-			var failed error
-			paths := []string{path}
-			if seen != nil && !os.SameFile(fi, seen) {
-				paths = []string{path + ".1", path} // rotated: finish the old file first
-			}
-			s.reading.Lock()
-			for _, p := range paths {
-				res, err := in.File(ctx, p)
-				if err != nil && ctx.Err() == nil && !errors.Is(err, fs.ErrNotExist) {
-					failed = err
-					s.errors.Inc()
-				}
-				if p == path {
-					readTo = res.Size
-					if failed == nil {
-						s.fileLag.WithLabelValues(node).Set(float64(max(res.Size-res.To, 0)))
-					}
-				}
-			}
-			s.reading.Unlock()
-			seen = fi
-			switch {
-			case failed != nil && !failing:
-				logger.Error("sink: reading the log into the database failed; retrying", "err", failed)
+	return func(lagBytes int64, err error) {
+		switch {
+		case err != nil:
+			s.errors.Inc()
+			if !failing {
+				logger.Error("sink: reading the log into the database failed; retrying", "err", err)
 				failing = true
-			case failed == nil && failing:
-				logger.Info("sink: writing again")
-				failing = false
 			}
-			if failed != nil {
-				readTo = -1 // try again at the next tick
-			}
-			if in.Err() != nil { // a failed write: start over from the committed position
-				in = s.db.NewIngester(node, opts)
-			}
-		}
-		select {
-		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case failing:
+			logger.Info("sink: writing again")
+			failing = false
 		}
+		lag.Set(float64(lagBytes))
 	}
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
 	"github.com/storagenode-exporter/storagenode-exporter/source"
+	"github.com/storagenode-exporter/storagenode-exporter/tail"
 )
 
 // SourceKind says where a node's log comes from.
@@ -89,6 +90,18 @@ type Sink interface {
 	Run(ctx context.Context, nodes []NodeSpec, pollers []*nodeapi.Poller, geo sink.Countries)
 }
 
+// FileSink is a Sink that takes a followed file's lines as the node's
+// counting path counts them, so that the file is read and parsed once
+// (serve's live sink).
+type FileSink interface {
+	Sink
+	// Follow is called for each node whose log is a file, before its
+	// source starts, with its counting path. It returns what counts a line
+	// read at pos: logs.Line, and the sink's taking it. nil: the lines are
+	// counted alone.
+	Follow(ctx context.Context, node NodeSpec, logs *exporter.NodeLogs) func(line []byte, pos tail.Pos)
+}
+
 // Options are what Run assembles.
 type Options struct {
 	Nodes         []NodeSpec
@@ -112,6 +125,7 @@ type node struct {
 	spec NodeSpec
 	src  source.Source
 	logs *exporter.NodeLogs
+	line func([]byte, tail.Pos) // FileSink.Follow's, or nil
 }
 
 // Run assembles the pipeline and serves until ctx is canceled, then shuts
@@ -144,6 +158,13 @@ func Run(ctx context.Context, opts Options) error {
 
 	scores := exporter.NewScoreBoard()
 	nodes := newNodes(opts, reg, lookup, scores, logger)
+	if fs, ok := opts.Sink.(FileSink); ok {
+		for _, n := range nodes {
+			if n.spec.Kind == SourceFile && n.spec.Log == nil {
+				n.line = fs.Follow(ctx, n.spec, n.logs)
+			}
+		}
+	}
 	pollers, err := newPollers(opts, reg, scores, logger)
 	if err != nil {
 		return err
@@ -310,7 +331,11 @@ func listen(opts Options, reg *prometheus.Registry, geoSource string, nodes []*n
 // follow runs a node's source until ctx is done, counting every line.
 func (n *node) follow(ctx context.Context, logger *slog.Logger) {
 	err := n.src.Run(ctx, func(l source.Line) error {
-		n.logs.Line(l.Data)
+		if n.line != nil {
+			n.line(l.Data, l.Pos)
+		} else {
+			n.logs.Line(l.Data)
+		}
 		return nil
 	})
 	switch {
