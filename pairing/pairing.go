@@ -23,12 +23,11 @@
 package pairing
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
+	"github.com/storagenode-exporter/storagenode-exporter/internal/wire"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 )
 
@@ -252,26 +251,26 @@ func (p *Pairing) InFlight(a parser.Action) int {
 // so that a restored state times by log times only) and the log clock.
 func (p *Pairing) AppendState(b []byte) []byte {
 	entries := p.tracker.Entries()
-	b = binary.AppendUvarint(b, uint64(len(entries)))
+	b = wire.AppendUvarint(b, uint64(len(entries)))
 	for _, e := range entries {
-		b = appendString(b, e.PieceID)
+		b = wire.AppendString(b, e.PieceID)
 		flags := byte(0)
 		if e.Pending {
 			flags = 1
 		}
 		b = append(b, byte(e.Action), flags)
 	}
-	b = binary.AppendUvarint(b, uint64(len(p.starts)))
+	b = wire.AppendUvarint(b, uint64(len(p.starts)))
 	for i := p.head; i < len(p.queue); i++ {
 		q := p.queue[i]
 		if s, ok := p.starts[q.key]; ok && s.seq == q.seq {
-			b = appendString(b, q.key.Piece)
+			b = wire.AppendString(b, q.key.Piece)
 			b = append(b, byte(q.key.Action))
-			b = appendTime(b, s.logTime)
+			b = wire.AppendTime(b, s.logTime)
 		}
 	}
-	b = appendTime(b, p.newest)
-	b = appendTime(b, p.swept)
+	b = wire.AppendTime(b, p.newest)
+	b = wire.AppendTime(b, p.swept)
 	return b
 }
 
@@ -295,99 +294,24 @@ func (p *Pairing) Load(b []byte) error {
 // of b, and returns what follows it in b.
 func Restore(b []byte, o Options) (*Pairing, []byte, error) {
 	p := New(o)
-	d := decoder{b: b}
-	n := d.uvarint()
+	d := wire.Decoder{B: b}
+	n := d.Uvarint()
 	var entries []parser.TrackerEntry
-	for i := uint64(0); i < n && d.err == nil; i++ {
-		e := parser.TrackerEntry{PieceID: d.string(), Action: parser.Action(d.byte())}
-		e.Pending = d.byte() == 1
+	for i := uint64(0); i < n && d.Err == nil; i++ {
+		e := parser.TrackerEntry{PieceID: d.String(), Action: parser.Action(d.Byte())}
+		e.Pending = d.Byte() == 1
 		entries = append(entries, e)
 	}
 	p.tracker = parser.RestoreTracker(o.RaceLimit, entries)
-	n = d.uvarint()
-	for i := uint64(0); i < n && d.err == nil; i++ {
-		k := Key{d.string(), parser.Action(d.byte())}
-		p.put(k, start{logTime: d.time()})
+	n = d.Uvarint()
+	for i := uint64(0); i < n && d.Err == nil; i++ {
+		k := Key{d.String(), parser.Action(d.Byte())}
+		p.put(k, start{logTime: d.Time()})
 	}
-	p.newest = d.time()
-	p.swept = d.time()
-	if d.err != nil {
-		return nil, nil, fmt.Errorf("pairing state: %w", d.err)
+	p.newest = d.Time()
+	p.swept = d.Time()
+	if d.Err != nil {
+		return nil, nil, fmt.Errorf("pairing state: %w", d.Err)
 	}
-	return p, d.b, nil
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-// appendTime stores a time as Unix nanoseconds, the zero time as MinInt64.
-func appendTime(b []byte, t time.Time) []byte {
-	if t.IsZero() {
-		return binary.AppendVarint(b, math.MinInt64)
-	}
-	return binary.AppendVarint(b, t.UnixNano())
-}
-
-type decoder struct {
-	b   []byte
-	err error
-}
-
-var errShort = errors.New("truncated")
-
-func (d *decoder) byte() byte {
-	if d.err != nil || len(d.b) == 0 {
-		d.err = errShort
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errShort
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errShort
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) string() string {
-	n := d.uvarint()
-	if d.err != nil || uint64(len(d.b)) < n {
-		d.err = errShort
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
-
-func (d *decoder) time() time.Time {
-	v := d.varint()
-	if v == math.MinInt64 {
-		return time.Time{}
-	}
-	return time.Unix(0, v).UTC()
+	return p, d.B, nil
 }

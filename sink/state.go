@@ -1,12 +1,12 @@
 package sink
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
 	"time"
 
+	"github.com/storagenode-exporter/storagenode-exporter/internal/wire"
 	"github.com/storagenode-exporter/storagenode-exporter/pairing"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 )
@@ -92,13 +92,13 @@ func (s *readState) encode() []byte {
 		}
 		return comp[i].store < comp[j].store
 	})
-	b = binary.AppendUvarint(b, uint64(len(comp)))
+	b = wire.AppendUvarint(b, uint64(len(comp)))
 	for _, k := range comp {
 		a := s.comp[k]
-		b = appendString(b, k.satellite)
-		b = appendString(b, k.store)
-		b = binary.AppendVarint(b, a.rewritten)
-		b = binary.AppendVarint(b, a.reclaimed)
+		b = wire.AppendString(b, k.satellite)
+		b = wire.AppendString(b, k.store)
+		b = wire.AppendVarint(b, a.rewritten)
+		b = wire.AppendVarint(b, a.reclaimed)
 		flags := byte(0)
 		if a.hasBytes {
 			flags = 1
@@ -127,78 +127,19 @@ func decodeStateLimit(b []byte, limit int) (*readState, error) {
 		return nil, fmt.Errorf("reader state: %w", err)
 	}
 	s := &readState{pair: pair, comp: map[compKey]compAcc{}}
-	d := decoder{b: rest}
-	n := d.uvarint()
-	for i := uint64(0); i < n && d.err == nil; i++ {
-		k := compKey{d.string(), d.string()}
-		a := compAcc{rewritten: d.varint(), reclaimed: d.varint()}
-		a.hasBytes = d.byte() == 1
+	d := wire.Decoder{B: rest}
+	n := d.Uvarint()
+	for i := uint64(0); i < n && d.Err == nil; i++ {
+		k := compKey{d.String(), d.String()}
+		a := compAcc{rewritten: d.Varint(), reclaimed: d.Varint()}
+		a.hasBytes = d.Byte() == 1
 		s.comp[k] = a
 	}
-	if d.err == nil && len(d.b) != 0 {
-		d.err = errors.New("trailing bytes")
+	if d.Err == nil && len(d.B) != 0 {
+		d.Err = errors.New("trailing bytes")
 	}
-	if d.err != nil {
-		return nil, fmt.Errorf("reader state: %w", d.err)
+	if d.Err != nil {
+		return nil, fmt.Errorf("reader state: %w", d.Err)
 	}
 	return s, nil
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-type decoder struct {
-	b   []byte
-	err error
-}
-
-var errShort = errors.New("truncated")
-
-func (d *decoder) byte() byte {
-	if d.err != nil || len(d.b) == 0 {
-		d.err = errShort
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errShort
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errShort
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) string() string {
-	n := d.uvarint()
-	if d.err != nil || uint64(len(d.b)) < n {
-		d.err = errShort
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
 }
