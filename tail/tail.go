@@ -5,11 +5,19 @@
 //
 // A [Follower] follows exactly one path and hands complete lines to an emit
 // callback, in file order. A line is the bytes before a "\n"; the "\n" and
-// one trailing "\r" are removed. Lines may be of any length (a growing buffer
-// is used, not a fixed-size scanner). Empty lines are emitted too. A partial
+// one trailing "\r" are removed. Empty lines are emitted too. A partial
 // last line (no "\n" yet) is held back until its newline arrives; it is only
 // emitted without a newline when the file it belongs to is left behind (see
 // rotation and truncation below), so that no byte is ever dropped silently.
+//
+// Line length: a line of up to Config.MaxLine bytes (its "\r" included;
+// internal/logfile.DefaultMaxLine when 0) is emitted whole. A longer one is
+// emitted as its first MaxLine bytes with Pos.TooLong set, and the rest of
+// it, up to its newline, is read and dropped without being held, so the
+// buffer never holds much more than MaxLine plus one read whatever the file
+// holds (a line of a gigabyte, a hole of NULs). The cut line is emitted when
+// its newline arrives (or when its file is left behind, as a partial line
+// is), so its Pos.End is exact, like every other line's.
 //
 // Start: by default reading starts at the end of the file that is at the path
 // when Run starts, so old content is not emitted (if that file ends in an
@@ -106,6 +114,9 @@ type Config struct {
 	Poller        Poller        // nil: the production fsnotify+ticker poller
 	PollInterval  time.Duration // ticker interval for the default poller; 0 → 1s
 	Logger        *slog.Logger  // nil → discard
+	// MaxLine is the longest line emitted whole, in bytes; a longer one is
+	// cut (Pos.TooLong). 0 → logfile.DefaultMaxLine.
+	MaxLine int
 }
 
 // Stats is a snapshot of a Follower's counters.
@@ -162,6 +173,9 @@ func New(cfg Config) *Follower {
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = DefaultPollInterval
+	}
+	if cfg.MaxLine <= 0 {
+		cfg.MaxLine = logfile.DefaultMaxLine
 	}
 	return &Follower{
 		cfg: cfg,
@@ -231,6 +245,9 @@ type Pos struct {
 	// bytes), and Info describes it; both only during the emit call.
 	File io.ReaderAt
 	Info fs.FileInfo
+	// TooLong is set on a line longer than Config.MaxLine: the line given
+	// is its first MaxLine bytes, and [Start, End) still spans all of it.
+	TooLong bool
 }
 
 // RunPos is Run with the position of each line.
@@ -246,6 +263,7 @@ func (f *Follower) RunPos(ctx context.Context, emit func(line []byte, pos Pos) e
 		ctx:  ctx,
 		done: ctx.Done(),
 		emit: emit,
+		max:  f.cfg.MaxLine,
 		buf:  make([]byte, readSize),
 	}
 	defer r.closeFile()
@@ -290,8 +308,14 @@ type runner struct {
 
 	// buf[start:end] is data read but not emitted yet (at most one partial
 	// line once split has run); buf[start:scan] is known to hold no '\n'.
+	// While cut is set, buf[start:scan] is the first max bytes of a line
+	// too long to hold, which started at offset cutStart, and the bytes
+	// read after them are dropped up to the line's newline.
 	buf              []byte
 	start, scan, end int
+	max              int
+	cut              bool
+	cutStart         int64
 
 	state      string // for logging: "", "ok", "missing", "gone", or an error
 	stateIsErr bool
@@ -413,7 +437,7 @@ func (r *runner) openPath() (file, fs.FileInfo, error) {
 func (r *runner) adopt(fh file, fi fs.FileInfo, off int64) {
 	r.epoch++
 	r.file, r.info = fh, fi
-	r.start, r.scan, r.end = 0, 0, 0
+	r.start, r.scan, r.end, r.cut = 0, 0, 0, false
 	r.setOffset(off)
 	r.f.opens.Add(1)
 	r.f.open.Store(true)
@@ -466,7 +490,8 @@ func (r *runner) drain() (ok bool, err error) {
 }
 
 // makeRoom ensures there are at least minRead free bytes after r.end,
-// compacting, growing or shrinking the buffer as needed.
+// compacting, growing or shrinking the buffer as needed. The buffer grows
+// to at most max+readSize bytes: split leaves at most max pending.
 func (r *runner) makeRoom() {
 	pending := r.end - r.start
 	if pending == 0 {
@@ -484,8 +509,11 @@ func (r *runner) makeRoom() {
 		r.moveTo(r.buf)
 	}
 	if len(r.buf)-r.end < minRead {
-		nb := make([]byte, 2*len(r.buf))
-		r.moveTo(nb)
+		size := 2 * len(r.buf)
+		if size > r.max+readSize {
+			size = max(r.max+readSize, r.end+minRead)
+		}
+		r.moveTo(make([]byte, size))
 	}
 }
 
@@ -497,20 +525,35 @@ func (r *runner) moveTo(nb []byte) {
 	r.buf = nb
 }
 
-// split emits the complete lines in the buffer.
+// split emits the complete lines in the buffer, and keeps only the first
+// max bytes of a line longer than that.
 func (r *runner) split() error {
 	for {
 		i := bytes.IndexByte(r.buf[r.scan:r.end], '\n')
 		if i < 0 {
+			switch {
+			case r.cut:
+				r.end = r.scan // drop the middle of a line too long
+			case r.end-r.start > r.max:
+				r.cut = true
+				r.cutStart = r.offset - int64(r.end-r.start)
+				r.end = r.start + r.max
+			}
 			r.scan = r.end
 			return nil
 		}
 		eol := r.scan + i
 		line := r.buf[r.start:eol]
 		from := r.offset - int64(r.end-r.start)
-		r.start = eol + 1
+		tooLong := r.cut || len(line) > r.max
+		if r.cut {
+			line, from = r.buf[r.start:r.scan], r.cutStart
+		} else if tooLong {
+			line = line[:r.max]
+		}
+		r.start, r.cut = eol+1, false
 		r.scan = r.start
-		if err := r.emitLine(line, from, r.offset-int64(r.end-r.start)); err != nil {
+		if err := r.emitLine(line, from, r.offset-int64(r.end-r.start), tooLong); err != nil {
 			return err
 		}
 		select {
@@ -527,16 +570,20 @@ func (r *runner) flushPartial() error {
 		return nil
 	}
 	line := r.buf[r.start:r.end]
-	r.start, r.scan, r.end = 0, 0, 0
-	return r.emitLine(line, r.offset-int64(len(line)), r.offset)
+	from, tooLong := r.offset-int64(len(line)), r.cut
+	if tooLong {
+		from = r.cutStart
+	}
+	r.start, r.scan, r.end, r.cut = 0, 0, 0, false
+	return r.emitLine(line, from, r.offset, tooLong)
 }
 
-func (r *runner) emitLine(line []byte, start, end int64) error {
-	if n := len(line); n > 0 && line[n-1] == '\r' {
+func (r *runner) emitLine(line []byte, start, end int64, tooLong bool) error {
+	if n := len(line); n > 0 && line[n-1] == '\r' && !tooLong {
 		line = line[:n-1]
 	}
 	// Cap the slice so that an append in emit cannot scribble on the buffer.
-	if err := r.emit(line[:len(line):len(line)], Pos{Epoch: r.epoch, Start: start, End: end, File: r.file, Info: r.info}); err != nil {
+	if err := r.emit(line[:len(line):len(line)], Pos{Epoch: r.epoch, Start: start, End: end, File: r.file, Info: r.info, TooLong: tooLong}); err != nil {
 		return err
 	}
 	r.f.lines.Add(1)

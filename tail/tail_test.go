@@ -37,6 +37,7 @@ type harness struct {
 
 	mu    sync.Mutex
 	lines []string
+	pos   []Pos // of each line, File and Info cleared
 
 	cancel context.CancelFunc
 	done   chan error
@@ -58,9 +59,11 @@ func start(t *testing.T, cfg Config, setup ...func(*Follower)) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() {
-		h.done <- h.f.Run(ctx, func(line []byte) error {
+		h.done <- h.f.RunPos(ctx, func(line []byte, pos Pos) error {
+			pos.File, pos.Info = nil, nil
 			h.mu.Lock()
 			h.lines = append(h.lines, string(line))
+			h.pos = append(h.pos, pos)
 			h.mu.Unlock()
 			return nil
 		})
@@ -125,8 +128,17 @@ func (h *harness) take() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	l := h.lines
-	h.lines = nil
+	h.lines, h.pos = nil, nil
 	return l
+}
+
+// takePos returns the positions of the lines emitted since the last take.
+func (h *harness) takePos() []Pos {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := h.pos
+	h.lines, h.pos = nil, nil
+	return p
 }
 
 // expect checks that exactly want was emitted since the last take.
@@ -283,7 +295,7 @@ func TestCRLF(t *testing.T) {
 func TestLongLine(t *testing.T) {
 	path := logPath(t)
 	testutil.AppendFile(t, path, "")
-	h := start(t, Config{Path: path})
+	h := start(t, Config{Path: path, MaxLine: 8 << 20})
 	long := strings.Repeat("0123456789abcdef", 5<<20/16) // 5 MiB
 	testutil.AppendFile(t, path, long[:3<<20])
 	h.step()
@@ -300,6 +312,108 @@ func TestLongLine(t *testing.T) {
 	got = h.take()
 	if len(got) != 4 || got[0] != long || !slices.Equal(got[1:], seq(1, 3)) {
 		t.Fatalf("got %s", testutil.Abbrev(got, 40))
+	}
+}
+
+// A line longer than MaxLine is emitted as its first MaxLine bytes with
+// TooLong set, whether its newline comes in the same read or much later;
+// a line of exactly MaxLine bytes is whole; the positions of the cut line
+// and of the lines after it are exact.
+func TestMaxLine(t *testing.T) {
+	path := logPath(t)
+	testutil.AppendFile(t, path, "")
+	h := start(t, Config{Path: path, MaxLine: 10})
+	type got struct {
+		line       string
+		start, end int64
+		tooLong    bool
+	}
+	check := func(want ...got) {
+		t.Helper()
+		h.mu.Lock()
+		lines, pos := h.lines, h.pos
+		h.mu.Unlock()
+		h.take()
+		var g []got
+		for i := range lines {
+			g = append(g, got{lines[i], pos[i].Start, pos[i].End, pos[i].TooLong})
+		}
+		if !slices.Equal(g, want) {
+			t.Fatalf("emitted\n got %+v\nwant %+v", g, want)
+		}
+	}
+	// Exactly 10 bytes, 11 bytes, 10 bytes with "\r" (11 with it: cut,
+	// the "\r" kept as the line's bytes), all in one read.
+	testutil.AppendFile(t, path, "0123456789\n0123456789a\n012345678\r\n0123456789\r\nok\n")
+	h.step()
+	check(got{"0123456789", 0, 11, false}, got{"0123456789", 11, 23, true},
+		got{"012345678", 23, 34, false}, got{"0123456789", 34, 46, true}, got{"ok", 46, 49, false})
+
+	// A long line arriving over several reads, its newline last.
+	testutil.AppendFile(t, path, "abcdefgh")
+	h.step()
+	check()
+	testutil.AppendFile(t, path, "ijklmnopqrstuvwxyz")
+	h.step()
+	check()
+	if s := h.stats(); s.Offset != 49+26 {
+		t.Fatalf("offset %d, want %d", s.Offset, 49+26)
+	}
+	testutil.AppendFile(t, path, strings.Repeat("-", 100<<10)) // more than a read
+	h.step()
+	check()
+	testutil.AppendFile(t, path, "z\nnext\n")
+	h.step()
+	end := int64(49 + 26 + 100<<10 + 2)
+	check(got{"abcdefghij", 49, end, true}, got{"next", end, end + 5, false})
+
+	// A cut line still unfinished when its file is left behind (rename
+	// rotation) is emitted cut, up to where the file ends.
+	testutil.AppendFile(t, path, strings.Repeat("x", 30))
+	h.step()
+	check()
+	must(t, os.Rename(path, path+".1"))
+	testutil.AppendFile(t, path, "new\n")
+	h.step()
+	check(got{"xxxxxxxxxx", end + 5, end + 35, true}, got{"new", 0, 4, false})
+}
+
+// A 64 MB line without a newline, then lines: the lines after it are
+// emitted, the long one cut to MaxLine (the default, 1 MiB), and the
+// follower holds no more than about MaxLine plus a read meanwhile (it
+// allocates well under the line's size).
+func TestHugeLineBounded(t *testing.T) {
+	path := logPath(t)
+	testutil.AppendFile(t, path, "")
+	h := start(t, Config{Path: path})
+	w, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	must(t, err)
+	defer w.Close()
+	chunk := bytes.Repeat([]byte{0}, 1<<20) // as a crash's hole of NULs
+	const size = 64 << 20
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range size / len(chunk) {
+		_, err := w.Write(chunk)
+		must(t, err)
+	}
+	h.step()
+	h.expect()
+	_, err = w.WriteString("\n" + text(seq(1, 3)))
+	must(t, err)
+	h.step()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	pos := h.takePos()
+	if len(pos) != 4 || !pos[0].TooLong || pos[0].Start != 0 || pos[0].End != size+1 || pos[1].TooLong || pos[1].Start != size+1 {
+		t.Fatalf("positions %+v", pos)
+	}
+	testutil.AppendFile(t, path, text(seq(4, 4)))
+	h.step()
+	h.expect("line-4")
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
+		t.Errorf("following a 64 MB line allocated %d MB", alloc>>20)
 	}
 }
 
