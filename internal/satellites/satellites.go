@@ -4,6 +4,11 @@
 // names satellites with it, the exporter pre-creates the active ones'
 // series from it, and the log generator writes their IDs; nothing keeps a
 // second copy.
+//
+// It also owns what a satellite ID may become as a metric label (id.go):
+// ValidID checks a node ID as Storj does (base58 with a version byte and a
+// checksum), and a node's Labels keep the label values bounded however many
+// IDs its log or API names.
 package satellites
 
 // Satellite is a public satellite.
