@@ -41,6 +41,14 @@
 //     meantime included), its partial last line is emitted as a line, it is
 //     closed, and the new file is read from offset 0. If the new file cannot
 //     be opened yet, the old one stays open and followed.
+//   - something other than a regular file at the path (a directory, a
+//     FIFO, a device, a socket): it is never opened for reading (a FIFO
+//     without a writer would block, a device would be read forever); the
+//     old file is read to its end, its partial last line emitted, and it
+//     is closed, as at rotation. The follower logs a WARN once, Stats.Err
+//     matches [ErrNotRegular] and Stats.Open is false (the exporter's
+//     storj_log_source_up is 0), and it checks the path at every poll
+//     until a regular file is there again, which it reads from offset 0.
 //   - nothing at the path (deleted, or renamed away and not yet re-created):
 //     the open file stays open and keeps being read (a writer may still
 //     append to it), and the follower waits for the path to come back, then
@@ -48,9 +56,17 @@
 //
 // Errors (permission denied on open, stat or read, and others) never end Run:
 // they are logged once when they start (and once when they end), counted in
-// Stats.Errors, and the operation is retried at the next poll. A file that
-// does not exist is logged once too, at Warn, and waited for. While no file
-// can be read, Stats.Err says why.
+// Stats.Errors, and the operation is retried at the next poll. A read error
+// does not keep the follower on its file: the path is still checked after
+// it, so a new file there is followed. A file that does not exist is logged
+// once too, at Warn, and waited for. While no file can be read, Stats.Err
+// says why.
+//
+// Shutdown: no call of the follower can block on the file system beyond a
+// regular file's read (the path is opened only after a stat shows a regular
+// file, and without blocking on Unix, so a FIFO swapped in between does not
+// hang the open), and Run checks ctx between reads, so cancelling ends Run
+// promptly in every state.
 //
 // On Windows the file is opened sharing reading, writing and deleting
 // (package internal/logfile), so that holding it open never stops the node
@@ -89,6 +105,30 @@ import (
 // DefaultPollInterval is the ticker interval of the default poller when
 // Config.PollInterval is 0.
 const DefaultPollInterval = time.Second
+
+// ErrNotRegular is matched by Stats.Err while the path holds something other
+// than a regular file (a directory, a FIFO, a device, a socket).
+var ErrNotRegular = errors.New("not a regular file")
+
+// notRegular returns the error for a path that holds fi, not a regular
+// file: "PATH is a directory, not a regular file".
+func notRegular(path string, fi fs.FileInfo) error {
+	m := fi.Mode()
+	kind := "something"
+	switch {
+	case m.IsDir():
+		kind = "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		kind = "a FIFO (named pipe)"
+	case m&fs.ModeCharDevice != 0:
+		kind = "a character device"
+	case m&fs.ModeDevice != 0:
+		kind = "a block device"
+	case m&fs.ModeSocket != 0:
+		kind = "a socket"
+	}
+	return fmt.Errorf("%s is %s, %w", path, kind, ErrNotRegular)
+}
 
 const (
 	readSize = 64 << 10 // initial buffer size, and the size it shrinks back to
@@ -153,8 +193,8 @@ type Follower struct {
 	cfg Config
 	log *slog.Logger
 
-	// openFile and stat are logfile.Open (os.Open but on Windows, where
-	// it shares deleting too) and os.Stat, replaceable by tests.
+	// openFile and stat are openNoBlock (logfile.Open, without blocking
+	// on a FIFO) and os.Stat, replaceable by tests.
 	openFile func(name string) (file, error)
 	stat     func(name string) (fs.FileInfo, error)
 
@@ -181,7 +221,7 @@ func New(cfg Config) *Follower {
 		cfg: cfg,
 		log: logger.With("path", cfg.Path),
 		openFile: func(name string) (file, error) {
-			f, err := logfile.Open(name)
+			f, err := openNoBlock(name)
 			if err != nil {
 				return nil, err
 			}
@@ -270,7 +310,7 @@ func (f *Follower) RunPos(ctx context.Context, emit func(line []byte, pos Pos) e
 
 	// The file at the path now, if any, is the one that starts at its end.
 	if !f.cfg.FromBeginning {
-		if fi, err := f.stat(f.cfg.Path); err == nil {
+		if fi, err := f.stat(f.cfg.Path); err == nil && fi.Mode().IsRegular() {
 			r.startInfo = fi
 		}
 	}
@@ -341,12 +381,15 @@ func (r *runner) cycle() error {
 		}
 		var off int64
 		if r.startInfo != nil && os.SameFile(fi, r.startInfo) {
-			off, err = lastLineStart(fh, fi.Size())
+			off, err = lastLineStart(fh, fi.Size(), r.done)
 			if err == nil {
 				_, err = fh.Seek(off, io.SeekStart)
 			}
 			if err != nil {
 				fh.Close()
+				if r.ctx.Err() != nil {
+					return nil
+				}
 				r.fail("seek", err)
 				return nil
 			}
@@ -356,12 +399,18 @@ func (r *runner) cycle() error {
 	}
 
 	for {
-		if ok, err := r.drain(); err != nil || !ok {
+		ok, err := r.drain()
+		if err != nil || r.ctx.Err() != nil {
 			return err
 		}
+		// After a read error (logged by drain) the path is still checked:
+		// another file may have taken its place.
 		fi, err := r.f.stat(path)
 		switch {
 		case err == nil && os.SameFile(fi, r.info):
+			if !ok {
+				return nil // retry the read at the next poll
+			}
 			if fi.Size() >= r.offset {
 				r.setState("ok", false, nil)
 				return nil
@@ -380,6 +429,18 @@ func (r *runner) cycle() error {
 			}
 			r.setOffset(0)
 			r.epoch++
+
+		case err == nil && !fi.Mode().IsRegular():
+			// Not a file to follow: leave the old one, as at rotation.
+			if _, err := r.drain(); err != nil || r.ctx.Err() != nil {
+				return err
+			}
+			if err := r.flushPartial(); err != nil {
+				return err
+			}
+			r.closeFile()
+			r.fail("open", notRegular(path, fi))
+			return nil
 
 		case err == nil: // a different file is at the path
 			fh, nfi, err := r.openPath()
@@ -407,6 +468,9 @@ func (r *runner) cycle() error {
 			r.adopt(fh, nfi, 0)
 
 		case errors.Is(err, fs.ErrNotExist):
+			if !ok {
+				return nil // the read error stays the state
+			}
 			r.setState("gone", false, func() {
 				r.f.log.Info("log file was removed or renamed; still reading the open file until a new one appears")
 			})
@@ -419,13 +483,22 @@ func (r *runner) cycle() error {
 	}
 }
 
-// openPath opens the path and stats the open file.
+// openPath opens the path and stats the open file. Anything but a regular
+// file is refused (ErrNotRegular), before opening it when a stat of the
+// path shows it already.
 func (r *runner) openPath() (file, fs.FileInfo, error) {
-	fh, err := r.f.openFile(r.f.cfg.Path)
+	path := r.f.cfg.Path
+	if fi, err := r.f.stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, nil, notRegular(path, fi)
+	}
+	fh, err := r.f.openFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	fi, err := fh.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = notRegular(path, fi) // swapped in since the stat
+	}
 	if err != nil {
 		fh.Close()
 		return nil, nil, err
@@ -598,6 +671,9 @@ func (r *runner) fail(op string, err error) {
 	r.setState(key, true, func() {
 		r.f.errs.Add(1)
 		msg := "cannot " + op + " log file; will retry"
+		if errors.Is(err, ErrNotRegular) {
+			msg = "log path is not a regular file; not reading it, checking it at every poll until a regular file is there"
+		}
 		if errors.Is(err, fs.ErrPermission) {
 			msg += " (permission denied: the exporter's user needs read access to the file and search access to its directory)"
 		}
@@ -625,10 +701,16 @@ func (r *runner) setState(key string, isErr bool, logIt func()) {
 
 // lastLineStart returns the offset just after the last '\n' before size, or
 // 0 if there is none: where the unfinished last line of the file starts (or
-// size if the file ends with a newline).
-func lastLineStart(r io.ReaderAt, size int64) (int64, error) {
+// size if the file ends with a newline). It gives up with ctx's error when
+// done is closed: a file that ends in a line of gigabytes takes a while.
+func lastLineStart(r io.ReaderAt, size int64, done <-chan struct{}) (int64, error) {
 	buf := make([]byte, min(size, readSize))
 	for end := size; end > 0; {
+		select {
+		case <-done:
+			return 0, context.Canceled
+		default:
+		}
 		n := min(int64(len(buf)), end)
 		chunk := buf[:n]
 		if _, err := r.ReadAt(chunk, end-n); err != nil {
