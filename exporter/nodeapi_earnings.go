@@ -111,28 +111,16 @@ func (d *earningsDescs) collectEarnings(gauge func(*prometheus.Desc, float64, ..
 	if s.Paystubs == nil || now.Sub(s.PaystubsTime) > maxAge+nodeapi.HeldamountInterval {
 		return
 	}
-	type sums struct{ paid, held, disposed, undistributed int64 }
-	total := make(map[string]*sums)
 	newest := ""
 	for _, p := range s.Paystubs {
-		t := total[p.SatelliteID]
-		if t == nil {
-			t = &sums{}
-			total[p.SatelliteID] = t
-		}
-		t.paid += p.Paid
-		t.held += p.Held - p.Disposed
-		t.disposed += p.Disposed
-		t.undistributed += p.Paid - p.Distributed
 		newest = max(newest, p.Period)
 	}
-	const micro = 1e6
-	for id, t := range total {
+	for id, t := range nodeapi.SumPaystubs(s.Paystubs) {
 		name := parser.SatelliteName(id)
-		gauge(d.paid, float64(t.paid)/micro, node, name)
-		gauge(d.held, float64(t.held)/micro, node, name)
-		gauge(d.heldReturned, float64(t.disposed)/micro, node, name)
-		gauge(d.undistributed, float64(t.undistributed)/micro, node, name)
+		gauge(d.paid, nodeapi.Dollars(t.Paid), node, name)
+		gauge(d.held, nodeapi.Dollars(t.Held), node, name)
+		gauge(d.heldReturned, nodeapi.Dollars(t.Returned), node, name)
+		gauge(d.undistributed, nodeapi.Dollars(t.Undistributed), node, name)
 	}
 
 	joined := make(map[string]time.Time)
@@ -153,12 +141,11 @@ func (d *earningsDescs) collectEarnings(gauge func(*prometheus.Desc, float64, ..
 		}
 		seen[p.SatelliteID] = true
 		name := parser.SatelliteName(p.SatelliteID)
-		earned := p.CompAtRest + p.CompGet + p.CompGetRepair + p.CompGetAudit
 		for _, c := range []struct {
 			name string
 			v    int64
-		}{{"earned", earned}, {"held", p.Held}, {"disposed", p.Disposed}, {"paid", p.Paid}, {"distributed", p.Distributed}} {
-			gauge(d.paystub, float64(c.v)/micro, node, name, p.Period, c.name)
+		}{{"earned", p.Earned()}, {"held", p.Held}, {"disposed", p.Disposed}, {"paid", p.Paid}, {"distributed", p.Distributed}} {
+			gauge(d.paystub, nodeapi.Dollars(c.v), node, name, p.Period, c.name)
 		}
 		codes := p.CodeList()
 		sort.Strings(codes)

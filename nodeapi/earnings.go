@@ -202,3 +202,47 @@ func (c *Client) getEarnings(ctx context.Context, path string, v any) error {
 
 // Period returns t's month as the node writes periods, "YYYY-MM", in UTC.
 func Period(t time.Time) string { return t.UTC().Format("2006-01") }
+
+// Dollars converts a paystub amount (micro-dollars, as sent) to US dollars.
+// The estimates' cents are divided by 100 where they are read.
+func Dollars(micro int64) float64 { return float64(micro) / 1e6 }
+
+// Earned is what the paystub's period earned before the held amount is
+// taken: storage, egress, repair and audit egress (the node is paid
+// nothing for ingress).
+func (p *Paystub) Earned() int64 {
+	return p.CompAtRest + p.CompGet + p.CompGetRepair + p.CompGetAudit
+}
+
+// PaystubTotals are a satellite's paystubs summed as the node's dashboard
+// sums them, in micro-dollars.
+type PaystubTotals struct {
+	Paid          int64 // Σ paid
+	Held          int64 // Σ (held − disposed): held back now
+	Returned      int64 // Σ disposed: the held amount returned
+	Undistributed int64 // Σ (paid − distributed): paid, not transferred yet
+}
+
+// Add counts one paystub into the totals.
+func (t *PaystubTotals) Add(p *Paystub) {
+	t.Paid += p.Paid
+	t.Held += p.Held - p.Disposed
+	t.Returned += p.Disposed
+	t.Undistributed += p.Paid - p.Distributed
+}
+
+// SumPaystubs returns the totals of each satellite's paystubs, by
+// satellite ID.
+func SumPaystubs(stubs []Paystub) map[string]*PaystubTotals {
+	out := make(map[string]*PaystubTotals)
+	for i := range stubs {
+		p := &stubs[i]
+		t := out[p.SatelliteID]
+		if t == nil {
+			t = &PaystubTotals{}
+			out[p.SatelliteID] = t
+		}
+		t.Add(p)
+	}
+	return out
+}

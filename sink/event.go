@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 )
 
@@ -81,6 +82,21 @@ func ReputationFrom(node string, ev *parser.Event) Reputation {
 		r.AuditSuccessCount, r.AuditTotalCount = p.SuccessfulAudits, p.TotalAudits
 	}
 	return r
+}
+
+// Paystub is a row of paystubs: one satellite's statement of one month
+// for a node, from the node API (amounts in micro-dollars, as sent). The
+// sink stores each once per node, satellite and period. A paystub is final
+// once issued, but should the node return other figures for a period
+// already stored (a satellite's correction), the stored row takes them and
+// counts the revision: the sink holds what the node says now, and that it
+// changed.
+type Paystub struct {
+	Node string
+	nodeapi.Paystub
+	// Revisions is how often the node returned other figures for the
+	// period (set by queries; Write ignores it).
+	Revisions int64
 }
 
 // StorageSnapshot is a row of storage_snapshots, from the node API.

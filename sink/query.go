@@ -279,6 +279,41 @@ func (s *Selection) Hourly(ctx context.Context) ([]HourCount, error) {
 	return out, err
 }
 
+// Paystubs returns the paystubs the sink holds of the selected node (of
+// every node when none is), by node, satellite ID and period. They are not
+// windowed: a paystub is a month's statement, kept whole and never pruned.
+func (s *Selection) Paystubs(ctx context.Context) ([]Paystub, error) {
+	q := `SELECT node_name, satellite_id, period, created, codes, ` + paystubFigures + `, revisions FROM paystubs`
+	var args []any
+	if s.node != "" {
+		q += " WHERE node_name = ?"
+		args = append(args, s.node)
+	}
+	var out []Paystub
+	err := eachRow(ctx, s.db.sql, q+" ORDER BY node_name, satellite_id, period", args, func(r *sql.Rows) error {
+		var p Paystub
+		var created sql.NullString
+		if err := r.Scan(&p.Node, &p.SatelliteID, &p.Period, &created, &p.Codes, &p.CompAtRest, &p.CompGet, &p.CompPut,
+			&p.CompGetRepair, &p.CompPutRepair, &p.CompGetAudit, &p.Held, &p.Owed, &p.Disposed, &p.Paid, &p.Distributed,
+			&p.Revisions); err != nil {
+			return err
+		}
+		if created.Valid {
+			t, err := time.Parse(TimeFormat, created.String)
+			if err != nil {
+				return fmt.Errorf("paystub %s %s %s: created %q: %w", p.Node, p.SatelliteID, p.Period, created.String, err)
+			}
+			p.Created = t
+		}
+		out = append(out, p)
+		return nil
+	})
+	if err != nil {
+		return nil, s.db.errf("query paystubs in", err)
+	}
+	return out, nil
+}
+
 func eachRow(ctx context.Context, db *sql.DB, q string, args []any, f func(*sql.Rows) error) error {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {

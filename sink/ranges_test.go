@@ -276,7 +276,7 @@ func TestMigrateFromV2(t *testing.T) {
 	conn.Close()
 	raw.Close()
 	db := openTest(t, path)
-	if v, _ := schemaVersion(ctx, db.SQL()); v != SchemaVersion() || v != 3 {
+	if v, _ := schemaVersion(ctx, db.SQL()); v != SchemaVersion() {
 		t.Fatalf("version %d", v)
 	}
 	ps, err := db.Positions(ctx, "n1")

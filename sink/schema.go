@@ -123,6 +123,34 @@ CREATE TABLE writers (
 	UNIQUE (node, role)
 );
 `,
+
+	// 4: the node API's paystubs, one row per node, satellite and period,
+	// so that the history survives the node's own database being wiped.
+	// Amounts are micro-dollars (1e-6 US$) as the node sends them.
+	`
+CREATE TABLE paystubs (
+	node_name       TEXT NOT NULL,
+	satellite_id    TEXT NOT NULL,     -- the NodeID
+	period          TEXT NOT NULL,     -- YYYY-MM
+	created         TEXT,              -- when the satellite issued it; NULL when not sent
+	codes           TEXT NOT NULL,     -- colon-separated, e.g. E or O:D; empty for none
+	comp_at_rest    INTEGER NOT NULL,
+	comp_get        INTEGER NOT NULL,
+	comp_put        INTEGER NOT NULL,
+	comp_get_repair INTEGER NOT NULL,
+	comp_put_repair INTEGER NOT NULL,
+	comp_get_audit  INTEGER NOT NULL,
+	held            INTEGER NOT NULL,  -- withheld this period
+	owed            INTEGER NOT NULL,
+	disposed        INTEGER NOT NULL,  -- held amount returned this period
+	paid            INTEGER NOT NULL,
+	distributed     INTEGER NOT NULL,  -- transferred in this period's payout
+	stored          TEXT NOT NULL,     -- when the sink first stored it
+	changed         TEXT,              -- when the node last returned other figures for it; NULL: never
+	revisions       INTEGER NOT NULL DEFAULT 0, -- how often it did
+	PRIMARY KEY (node_name, satellite_id, period)
+) WITHOUT ROWID;
+`,
 }
 
 // SchemaVersion is the schema version this package writes.

@@ -52,6 +52,13 @@ type Batch struct {
 	Reputation  []Reputation
 	Snapshots   []StorageSnapshot
 	Compactions []Compaction
+	// Paystubs are stored once per node, satellite and period (see
+	// Paystub). Write tells in PaystubsAdded how many were new, and in
+	// PaystubsRevised those whose figures differed from the stored ones
+	// (which they replaced).
+	Paystubs        []Paystub
+	PaystubsAdded   int
+	PaystubsRevised []Paystub
 	// Position, when not nil, is inserted or updated in the same
 	// transaction (nil for sources that cannot be re-read: TCP, stdin).
 	Position *Position
@@ -120,6 +127,7 @@ type writer struct {
 	posOwner, writerGet        driver.StmtQueryContext
 	posConflict                driver.StmtQueryContext
 	repIns, snapIns, compIns   driver.StmtExecContext
+	payIns, payUpd             driver.StmtExecContext
 
 	// buffers reused across batches
 	shortArgs, fullArgs []driver.NamedValue
@@ -196,6 +204,9 @@ func prepareWriter(ctx context.Context, conn interface {
 				used_percent, trash_percent, available_percent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			ex(&w.compIns, `INSERT OR IGNORE INTO hashstore_compaction_history (node_name, satellite, store, last_run_iso, duration,
 				data_reclaimed_bytes, data_rewritten_bytes, table_load, trash_percent) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)`),
+			ex(&w.payIns, `INSERT INTO paystubs (node_name, satellite_id, period, created, codes, `+paystubFigures+`, stored)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+			ex(&w.payUpd, paystubUpdate()),
 		)
 	})
 	if err != nil {
@@ -563,8 +574,68 @@ func (w *writer) eventID(t time.Time) (int64, error) {
 	return lo | seq, nil
 }
 
+// paystubFigures are the amount columns of paystubs, in Paystub.figures'
+// order.
+const paystubFigures = "comp_at_rest, comp_get, comp_put, comp_get_repair, comp_put_repair, comp_get_audit, held, owed, disposed, paid, distributed"
+
+// paystubUpdate is the statement that replaces a stored paystub by the
+// node's when they differ, counting the revision. Its parameters are
+// payIns's.
+func paystubUpdate() string {
+	cols := append([]string{"created", "codes"}, strings.Split(paystubFigures, ", ")...)
+	set := make([]string, len(cols))
+	differ := make([]string, len(cols))
+	for i, c := range cols {
+		set[i] = fmt.Sprintf("%s = ?%d", c, i+4)
+		differ[i] = fmt.Sprintf("%s IS NOT ?%d", c, i+4)
+	}
+	return fmt.Sprintf("UPDATE paystubs SET %s, changed = ?%d, revisions = revisions + 1 WHERE node_name = ?1 AND satellite_id = ?2 AND period = ?3 AND (%s)",
+		strings.Join(set, ", "), len(cols)+4, strings.Join(differ, " OR "))
+}
+
+func (p *Paystub) figures() []any {
+	return []any{p.CompAtRest, p.CompGet, p.CompPut, p.CompGetRepair, p.CompPutRepair, p.CompGetAudit,
+		p.Held, p.Owed, p.Disposed, p.Paid, p.Distributed}
+}
+
+// paystubs stores each paystub of the batch the node has not returned
+// before, and takes the node's figures for one it returned differently.
+func (w *writer) paystubs(ids *idCache, b *Batch) error {
+	b.PaystubsAdded, b.PaystubsRevised = 0, nil
+	now := textTime(time.Now())
+	for i := range b.Paystubs {
+		p := &b.Paystubs[i]
+		if _, err := ids.node(w, p.Node); err != nil { // report --node finds it
+			return err
+		}
+		var created any
+		if !p.Created.IsZero() {
+			created = textTime(p.Created)
+		}
+		args := append([]any{p.Node, p.SatelliteID, p.Period, created, p.Codes}, p.figures()...)
+		res, err := execStmt(w.payUpd, append(args, now)...)
+		if err != nil {
+			return err
+		}
+		if n, _ := rowsAffected(res); n > 0 {
+			b.PaystubsRevised = append(b.PaystubsRevised, *p)
+			continue
+		}
+		if res, err = execStmt(w.payIns, append(args, now)...); err != nil {
+			return err
+		}
+		if n, _ := rowsAffected(res); n > 0 {
+			b.PaystubsAdded++
+		}
+	}
+	return nil
+}
+
 // others writes the rows that are not events.
 func (w *writer) others(ids *idCache, b *Batch) error {
+	if err := w.paystubs(ids, b); err != nil {
+		return err
+	}
 	if len(b.Rejections) > 0 {
 		type key struct{ node, minute int64 }
 		counts := map[key]int64{}
