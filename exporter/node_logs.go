@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/storagenode-exporter/storagenode-exporter/internal/satellites"
 	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
 	"github.com/storagenode-exporter/storagenode-exporter/pairing"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
@@ -78,7 +79,8 @@ type NodeLogs struct {
 	m    *LogMetrics
 	node string
 	opts NodeOptions
-	pair *pairing.Pairing // rule 5, durations, in flight
+	pair *pairing.Pairing  // rule 5, durations, in flight
+	sats satellites.Labels // the satellite label values of the node's IDs
 
 	lines, unparsed prometheus.Counter
 	levels          [int(parser.Fatal) + 1]prometheus.Counter
@@ -89,7 +91,7 @@ type NodeLogs struct {
 }
 
 type outcomeKey struct {
-	satellite string
+	satellite string // label value
 	action    parser.Action
 	result    parser.Result
 }
@@ -129,13 +131,15 @@ type Outcome struct {
 	Timed    bool
 }
 
-// satName is the satellite label value of an ID.
-func satName(id string) string {
-	if id == "" {
-		return "unknown"
-	}
-	return parser.SatelliteName(id)
-}
+// sat is the satellite label value of an ID: bounded per node
+// (satellites.Labels), whatever the log names.
+func (n *NodeLogs) sat(id string) string { return n.sats.Label(id) }
+
+// Store label values: the hashstore's two stores, else these.
+const (
+	storeUnknown = "unknown" // the line names none
+	storeOther   = "other"   // neither s0 nor s1
+)
 
 // Line counts one line (without its newline). It never fails: a line that
 // is not a storagenode line is counted as unparsed.
@@ -183,22 +187,24 @@ func (n *NodeLogs) Event(ev *parser.Event) {
 	case parser.KindUploadRejected:
 		m.rejected.WithLabelValues(n.node).Inc()
 	case parser.KindPingFailed:
-		m.pingFailures.WithLabelValues(n.node, satName(ev.Satellite)).Inc()
+		m.pingFailures.WithLabelValues(n.node, n.sat(ev.Satellite)).Inc()
 	case parser.KindReputation:
-		if n.opts.Scores != nil && ev.Satellite != "" {
+		if sat := n.sat(ev.Satellite); n.opts.Scores != nil && satellites.Own(sat) {
 			r := ev.Reputation
-			n.opts.Scores.set(n.node, satName(ev.Satellite), nodeapi.Scores{Audit: r.AuditScore, Suspension: r.SuspensionScore, Online: r.OnlineScore})
+			n.opts.Scores.set(n.node, sat, nodeapi.Scores{Audit: r.AuditScore, Suspension: r.SuspensionScore, Online: r.OnlineScore})
 		}
 	case parser.KindCompaction:
 		n.compaction(ev)
 	case parser.KindRetain:
-		r, sat := ev.Retain, satName(ev.Satellite)
+		r, sat := ev.Retain, n.sat(ev.Satellite)
 		switch r.Phase {
 		case parser.Finished:
 			m.retainRuns.WithLabelValues(n.node, sat, "success").Inc()
 			m.retainTrashed.WithLabelValues(n.node, sat).Add(float64(r.Deleted))
 			m.retainFailed.WithLabelValues(n.node, sat).Add(float64(r.Failed))
-			m.retainDuration.WithLabelValues(n.node, sat).Set(r.Duration.Seconds())
+			if satellites.Own(sat) { // a gauge of one satellite: not of several
+				m.retainDuration.WithLabelValues(n.node, sat).Set(r.Duration.Seconds())
+			}
 		case parser.PhaseFailed:
 			m.retainRuns.WithLabelValues(n.node, sat, "failed").Inc()
 		}
@@ -207,9 +213,9 @@ func (n *NodeLogs) Event(ev *parser.Event) {
 		switch w.Phase {
 		case parser.Finished:
 			m.walkerRuns.WithLabelValues(n.node, w.Name.String(), "success").Inc()
-			if w.Name == parser.WalkerUsedSpace {
-				m.usedSpace.WithLabelValues(n.node, satName(ev.Satellite)).Set(float64(w.TotalBytes))
-				m.walkerDuration.WithLabelValues(n.node, w.Name.String(), satName(ev.Satellite)).Set(w.Duration.Seconds())
+			if sat := n.sat(ev.Satellite); w.Name == parser.WalkerUsedSpace && satellites.Own(sat) {
+				m.usedSpace.WithLabelValues(n.node, sat).Set(float64(w.TotalBytes))
+				m.walkerDuration.WithLabelValues(n.node, w.Name.String(), sat).Set(w.Duration.Seconds())
 			}
 			if w.Trashed > 0 {
 				m.walkerTrashed.WithLabelValues(n.node, w.Name.String()).Add(float64(w.Trashed))
@@ -221,7 +227,9 @@ func (n *NodeLogs) Event(ev *parser.Event) {
 		switch ev.Trash.Phase {
 		case parser.Finished:
 			m.trashRuns.WithLabelValues(n.node, "success").Inc()
-			m.trashDuration.WithLabelValues(n.node, satName(ev.Satellite)).Set(ev.Trash.Elapsed.Seconds())
+			if sat := n.sat(ev.Satellite); satellites.Own(sat) {
+				m.trashDuration.WithLabelValues(n.node, sat).Set(ev.Trash.Elapsed.Seconds())
+			}
 		case parser.PhaseFailed:
 			m.trashRuns.WithLabelValues(n.node, "failed").Inc()
 		}
@@ -248,17 +256,14 @@ func (n *NodeLogs) outcome(ev *parser.Event, o pairing.Outcome) {
 	if act != parser.GET && act != parser.GETAudit && act != parser.GETRepair && act != parser.PUT && act != parser.PUTRepair {
 		return // no action, or one that is not a transfer's: nothing to label it with
 	}
-	k := outcomeKey{ev.Satellite, act, res}
+	k := outcomeKey{n.sat(ev.Satellite), act, res} // bounded: as many as the labels
 	c, ok := n.outcomes[k]
 	if !ok {
-		sat := satName(ev.Satellite)
 		c = outcomeCounters{
-			transfers: n.m.transfers.WithLabelValues(n.node, sat, act.String(), res.String()),
-			bytes:     n.m.bytes.WithLabelValues(n.node, sat, act.String(), res.String()),
+			transfers: n.m.transfers.WithLabelValues(n.node, k.satellite, act.String(), res.String()),
+			bytes:     n.m.bytes.WithLabelValues(n.node, k.satellite, act.String(), res.String()),
 		}
-		if len(n.outcomes) < 4096 { // a bound against a flood of bogus satellite IDs
-			n.outcomes[k] = c
-		}
+		n.outcomes[k] = c
 	}
 	c.transfers.Inc()
 	size := ev.Size
@@ -294,10 +299,15 @@ func (n *NodeLogs) outcome(ev *parser.Event, o pairing.Outcome) {
 
 func (n *NodeLogs) compaction(ev *parser.Event) {
 	c, m := ev.Compaction, n.m
-	sat, store := satName(ev.Satellite), c.Store
-	if store == "" {
-		store = "unknown"
+	sat, store := n.sat(ev.Satellite), c.Store
+	switch store {
+	case "s0", "s1":
+	case "":
+		store = storeUnknown
+	default:
+		store = storeOther
 	}
+	one := satellites.Own(sat) && store != storeOther // gauges are of one store
 	switch {
 	case ev.Message == "finished compaction": // `compaction failed` repeats a failure it reports too
 		result := "success"
@@ -307,13 +317,15 @@ func (n *NodeLogs) compaction(ev *parser.Event) {
 		m.compactions.WithLabelValues(n.node, sat, store, result).Inc()
 		if c.Duration > 0 {
 			m.compactionSeconds.WithLabelValues(n.node, sat, store).Add(c.Duration.Seconds())
-			m.compactionLast.WithLabelValues(n.node, sat, store).Set(c.Duration.Seconds())
+			if one {
+				m.compactionLast.WithLabelValues(n.node, sat, store).Set(c.Duration.Seconds())
+			}
 		}
 	case ev.Message == "hashtbl rewritten":
 		m.compactRewritten.WithLabelValues(n.node, sat, store).Add(float64(max(c.Rewritten, 0)))
 		m.compactReclaimed.WithLabelValues(n.node, sat, store).Add(float64(max(c.Reclaimed, 0)))
 	}
-	if c.HasStats {
+	if c.HasStats && one {
 		m.hashstoreLogBytes.WithLabelValues(n.node, sat, store).Set(float64(c.LogsBytes))
 		m.hashstoreTrash.WithLabelValues(n.node, sat, store).Set(float64(c.TrashBytes))
 		m.hashstoreReclaim.WithLabelValues(n.node, sat, store).Set(float64(c.DataReclaimable))
