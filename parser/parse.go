@@ -27,9 +27,13 @@ const (
 	// ReasonForeign: a line another program wrote into the stream
 	// (supervisord in the Docker image).
 	ReasonForeign
+	// ReasonTooLong: a line longer than its reader's limit (--max-line-length),
+	// cut by the reader and never parsed. Parse does not return it; readers
+	// count such a line with ErrTooLong.
+	ReasonTooLong
 )
 
-var reasonNames = [...]string{"", "header", "columns", "fields", "json", "foreign"}
+var reasonNames = [...]string{"", "header", "columns", "fields", "json", "foreign", "too_long"}
 
 func (r Reason) String() string {
 	if int(r) < len(reasonNames) {
@@ -39,7 +43,7 @@ func (r Reason) String() string {
 }
 
 // Reasons lists every Reason, for pre-creating counters.
-var Reasons = []Reason{ReasonHeader, ReasonColumns, ReasonFields, ReasonJSON, ReasonForeign}
+var Reasons = []Reason{ReasonHeader, ReasonColumns, ReasonFields, ReasonJSON, ReasonForeign, ReasonTooLong}
 
 // SyntaxError is returned for a non-blank line that is not a storagenode log
 // line. Such a line is "unparsed": it counts as nothing else.
@@ -55,6 +59,10 @@ var (
 	errJSON    = &SyntaxError{ReasonJSON}
 	errForeign = &SyntaxError{ReasonForeign}
 )
+
+// ErrTooLong is what a reader counts a cut line with (a line longer than its
+// limit) instead of parsing it.
+var ErrTooLong error = &SyntaxError{ReasonTooLong}
 
 // mode is how the columns of a console line are separated.
 type mode uint8

@@ -17,12 +17,23 @@ import (
 // for concurrent use.
 type Counter struct {
 	Summary
+	// MaxLine is the longest line Read holds, in bytes without the newline;
+	// 0 means logfile.DefaultMaxLine.
+	MaxLine int
 	tracker *parser.Tracker
 }
 
 // NewCounter returns an empty Counter.
 func NewCounter() *Counter {
 	return &Counter{tracker: parser.NewTracker(0)}
+}
+
+// TooLong counts a line its reader cut for being longer than its limit:
+// unparsed with the reason too_long, never parsed.
+func (s *Summary) TooLong() {
+	s.Lines++
+	s.Unparsed++
+	s.UnparsedBy[parser.ReasonTooLong]++
 }
 
 // Line counts one line (its trailing newline may be present).
@@ -66,11 +77,11 @@ func needsOrder(ev *parser.Event) bool {
 }
 
 // chunkSize is how much a worker parses at a time. A line longer than that
-// makes its chunk grow to hold it whole.
+// (and not than the limit) makes its chunk grow to hold it whole.
 const chunkSize = 1 << 20
 
 type chunk struct {
-	buf  []byte // the whole lines of this chunk
+	buf  []byte // the whole lines of this chunk (nil for a line cut as too long)
 	part Summary
 	// outcomes whose count depends on the lines before (rule 5), in order
 	ordered []parser.Event
@@ -81,8 +92,10 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &
 
 // Read counts every line of r into c, using up to workers goroutines for
 // parsing (0: one per CPU). Counts are exactly those of calling c.Line on
-// each line in order: chunks are parsed in parallel, but the outcomes whose
-// count depends on earlier lines are replayed through c's Tracker in order.
+// each line in order, but that a line longer than c.MaxLine is counted as
+// c.TooLong does, and not held: chunks
+// are parsed in parallel, but the outcomes whose count depends on earlier
+// lines are replayed through c's Tracker in order.
 func (c *Counter) Read(r io.Reader, workers int) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -111,14 +124,17 @@ func (c *Counter) Read(r io.Reader, workers int) error {
 					c.addOutcome(&ch.ordered[i], res)
 				}
 			}
-			b := ch.buf[:cap(ch.buf)]
-			if cap(b) == chunkSize {
+			if b := ch.buf[:cap(ch.buf)]; cap(b) == chunkSize {
 				bufPool.Put(&b)
 			}
 		}
 	}()
-	err := split(r, func(buf []byte) {
+	err := split(r, c.MaxLine, func(buf []byte, tooLong bool) {
 		ch := &chunk{buf: buf, done: make(chan struct{})}
+		if tooLong {
+			ch.buf = nil
+			ch.part.TooLong()
+		}
 		order <- ch
 		work <- ch
 	})
@@ -151,12 +167,14 @@ func (ch *chunk) parse() {
 	}
 }
 
-// split reads r into chunks of whole lines and hands each to emit. The last
-// line may lack its newline; on a read error what was read still counts.
-func split(r io.Reader, emit func([]byte)) error {
+// split reads r into chunks of whole lines, or a line longer than maxLine,
+// and hands each to emit. The last line may lack its newline; on a read
+// error what was read still counts.
+func split(r io.Reader, maxLine int, emit func(buf []byte, tooLong bool)) error {
 	get := func() []byte { return *bufPool.Get().(*[]byte) }
-	return linechunk.Split(r, linechunk.Options{Get: get, KeepTail: true, TailOnError: true}, func(buf []byte, _ int64) bool {
-		emit(buf)
+	opts := linechunk.Options{Get: get, MaxLine: maxLine, KeepTail: true, TailOnError: true}
+	return linechunk.Split(r, opts, func(c linechunk.Chunk) bool {
+		emit(c.Buf, c.TooLong)
 		return true
 	})
 }

@@ -6,15 +6,18 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
+	"github.com/storagenode-exporter/storagenode-exporter/parser"
 	"github.com/storagenode-exporter/storagenode-exporter/report"
 )
 
@@ -159,17 +162,75 @@ func TestParallelEqualsSequential(t *testing.T) {
 	for _, l := range bytes.Split(data, []byte("\n")) {
 		seq.Line(l)
 	}
+	// with the default limit, the lines longer than 1 MiB count as too long
+	seqCut := report.NewCounter()
+	for _, l := range bytes.Split(data, []byte("\n")) {
+		if len(l) > logfile.DefaultMaxLine {
+			seqCut.TooLong()
+		} else {
+			seqCut.Line(l)
+		}
+	}
 	for _, workers := range []int{1, 2, 4} {
 		par := report.NewCounter()
+		par.MaxLine = 2 << 20 // the long lines are held whole
 		if err := par.Read(bytes.NewReader(data), workers); err != nil {
 			t.Fatal(err)
 		}
 		if d := cmp.Diff(seq.Summary, par.Summary); d != "" {
 			t.Errorf("workers=%d (-sequential +parallel):\n%s", workers, d)
 		}
+		cut := report.NewCounter()
+		if err := cut.Read(bytes.NewReader(data), workers); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(seqCut.Summary, cut.Summary); d != "" {
+			t.Errorf("workers=%d, default limit (-sequential +parallel):\n%s", workers, d)
+		}
 	}
-	if seq.Lines < 20000 || seq.Transfers[1].Total() == 0 {
+	if seq.Lines < 20000 || seq.Transfers[1].Total() == 0 || seqCut.UnparsedBy[parser.ReasonTooLong] == 0 {
 		t.Errorf("synthetic input too small: %+v", seq.Summary)
+	}
+}
+
+// hole is n NUL bytes without a newline (a crash's hole in a log), made as
+// it is read so that the test holds none of it.
+type hole struct{ n int64 }
+
+func (h *hole) Read(p []byte) (int, error) {
+	if h.n == 0 {
+		return 0, io.EOF
+	}
+	k := min(int64(len(p)), h.n)
+	clear(p[:k])
+	h.n -= k
+	return int(k), nil
+}
+
+// A 64 MiB line without a newline counts once as too long, is not held, and
+// the lines after it count. (Not parallel: it measures the process's
+// allocations.)
+func TestReadLongLine(t *testing.T) {
+	fixture, err := os.ReadFile("testdata/fixture.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := readFixture(t, 1).Summary
+	want.TooLong()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	c := report.NewCounter()
+	r := io.MultiReader(&hole{64 << 20}, strings.NewReader("\n"), bytes.NewReader(fixture))
+	if err := c.Read(r, 2); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if d := cmp.Diff(want, c.Summary); d != "" {
+		t.Errorf("(-fixture and one too long +got):\n%s", d)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 32<<20 {
+		t.Errorf("reading a 64 MiB line allocated %d MiB", alloc>>20)
 	}
 }
 

@@ -60,7 +60,7 @@ type Summary struct {
 	First, Last      time.Time
 }
 
-var reasonSlots = [int(parser.ReasonForeign) + 1]struct{}{}
+var reasonSlots = [int(parser.ReasonTooLong) + 1]struct{}{}
 
 // addLine counts a parsed line that is not a transfer outcome, or that is
 // one whose rule-5 verdict is already known (res, counted).

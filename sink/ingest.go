@@ -48,6 +48,10 @@ type IngestOptions struct {
 	// log it does not know from its start, instead of filling every log
 	// from its start (serve; see Start).
 	Follow bool
+	// MaxLine is the longest line read, in bytes without the newline; a
+	// longer one is counted in FileResult.TooLong and not held. 0 means
+	// logfile.DefaultMaxLine.
+	MaxLine int
 
 	chunkSize int // tests: smaller chunks
 }
@@ -71,6 +75,9 @@ type FileResult struct {
 	// another name.
 	From, To      int64
 	Lines, Events int64 // read and written by this run
+	// TooLong counts the lines (of Lines) longer than IngestOptions.MaxLine:
+	// unparsed, with the reason too_long.
+	TooLong int64
 	// Skipped: the file had nothing new.
 	Skipped bool
 	// HeldBy names the live process that reads the rest of the log into the
@@ -481,7 +488,7 @@ func (w *warmth) extend() error {
 	}
 	p := w.p
 	r := io.NewSectionReader(w.src.f, w.end, end-w.end)
-	err = splitLines(r, w.end, false, chunkSize, func(ch *chunk) bool {
+	err = splitLines(r, w.end, false, chunkSize, p.in.opts.MaxLine, func(ch *chunk) bool {
 		p.parse(ch)
 		for i := range ch.items {
 			p.apply(&ch.items[i])
@@ -561,10 +568,13 @@ const chunkSize = 1 << 20
 // chunk is a run of whole lines and what the workers found in them.
 type chunk struct {
 	start int64  // offset of buf[0] in the content
-	buf   []byte // whole lines (the last one may lack its newline at the end of a compressed file)
+	end   int64  // offset after its last line
+	buf   []byte // whole lines (the last one may lack its newline at the end of a compressed file); nil for a line too long
 	lines int64
-	items []item
-	done  chan struct{}
+	// tooLong: the chunk is one line longer than the limit, cut and not parsed
+	tooLong bool
+	items   []item
+	done    chan struct{}
 }
 
 // item is a line that adds something: an outcome, a started line, a
@@ -624,7 +634,7 @@ func (p *pipeline) run(ctx context.Context, content io.Reader, from int64, compr
 	go func() {
 		defer close(order)
 		defer close(work)
-		err := splitLines(content, from, compressed, in.opts.chunkSize, func(ch *chunk) bool {
+		err := splitLines(content, from, compressed, in.opts.chunkSize, in.opts.MaxLine, func(ch *chunk) bool {
 			select {
 			case order <- ch:
 			case <-inner.Done():
@@ -694,8 +704,11 @@ func (p *pipeline) run(ctx context.Context, content io.Reader, from int64, compr
 				p.send(jobs, it.end)
 			}
 		}
-		end = ch.start + int64(len(ch.buf))
+		end = ch.end
 		p.res.Lines += ch.lines
+		if ch.tooLong {
+			p.res.TooLong++
+		}
 		b := ch.buf[:cap(ch.buf)]
 		if cap(b) == chunkSize {
 			chunkPool.Put(&b)
@@ -775,6 +788,10 @@ func (p *pipeline) parse(ch *chunk) {
 	geo := p.in.opts.Geo
 	b := ch.buf
 	ch.items = (*itemPool.Get().(*[]item))[:0]
+	if ch.tooLong {
+		ch.lines = 1
+		return
+	}
 	off := ch.start
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
@@ -851,17 +868,23 @@ func (p *pipeline) apply(it *item) {
 
 // splitLines reads r into chunks of whole lines and hands each to emit,
 // until r ends or emit returns false. A last line without a newline is
-// emitted only with keepTail. A line longer than a chunk makes its chunk
-// grow to hold it.
-func splitLines(r io.Reader, start int64, keepTail bool, size int, emit func(*chunk) bool) error {
+// emitted only with keepTail. A line longer than a chunk (and not than
+// maxLine) makes its chunk grow to hold it; a line longer than maxLine is a
+// chunk of its own, marked tooLong, without its bytes.
+func splitLines(r io.Reader, start int64, keepTail bool, size, maxLine int, emit func(*chunk) bool) error {
 	get := func() []byte {
 		if size != chunkSize {
 			return make([]byte, size)
 		}
 		return *chunkPool.Get().(*[]byte)
 	}
-	err := linechunk.Split(r, linechunk.Options{Get: get, Start: start, KeepTail: keepTail}, func(buf []byte, start int64) bool {
-		return emit(&chunk{start: start, buf: buf, done: make(chan struct{})})
+	opts := linechunk.Options{Get: get, Start: start, MaxLine: maxLine, KeepTail: keepTail}
+	err := linechunk.Split(r, opts, func(c linechunk.Chunk) bool {
+		ch := &chunk{start: c.Start, end: c.End, buf: c.Buf, tooLong: c.TooLong, done: make(chan struct{})}
+		if c.TooLong {
+			ch.buf = nil
+		}
+		return emit(ch)
 	})
 	if err != nil {
 		return readErr(err)

@@ -38,7 +38,7 @@ func runSource(t *testing.T, src Source, emitHook func(Line) error) *running {
 				}
 			}
 			r.mu.Lock()
-			r.lines = append(r.lines, Line{Data: bytes.Clone(l.Data), Received: l.Received})
+			r.lines = append(r.lines, Line{Data: bytes.Clone(l.Data), Received: l.Received, TooLong: l.TooLong})
 			r.mu.Unlock()
 			return nil
 		})

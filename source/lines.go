@@ -1,6 +1,10 @@
 package source
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
+)
 
 const (
 	readSize = 64 << 10 // initial buffer size, and the size it shrinks back to
@@ -8,13 +12,17 @@ const (
 	bigBuf   = 1 << 20  // a buffer grown beyond this is shrunk when possible
 )
 
-// lineBuf splits a byte stream into lines of any length: the buffer grows
-// as long as a line has no newline yet, and shrinks back once a long line
-// is gone. buf[start:end] is data read but not returned yet;
-// buf[start:scan] is known to hold no '\n'.
+// lineBuf splits a byte stream into lines of at most max bytes: the buffer
+// grows as long as a line has no newline yet, up to the limit, and shrinks
+// back once a long line is gone. A longer line is returned cut to its first
+// max bytes and marked; the rest of it, up to the next newline, is
+// discarded as it arrives. buf[start:end] is data read but not returned
+// yet; buf[start:scan] is known to hold no '\n'.
 type lineBuf struct {
+	max              int // 0: logfile.DefaultMaxLine
 	buf              []byte
 	start, scan, end int
+	skipping         bool // discarding the rest of a cut line
 }
 
 // room returns the free space after the pending data to read into (at
@@ -52,23 +60,57 @@ func (b *lineBuf) moveTo(nb []byte) {
 // advance records n bytes read into the slice room returned.
 func (b *lineBuf) advance(n int) { b.end += n }
 
-// next returns the next complete line without its "\n" and one trailing
-// "\r". The line is valid until the next call of room; its capacity is
-// capped so that appending to it cannot overwrite the buffer.
-func (b *lineBuf) next() ([]byte, bool) {
-	i := bytes.IndexByte(b.buf[b.scan:b.end], '\n')
-	if i < 0 {
-		b.scan = b.end
-		return nil, false
+func (b *lineBuf) limit() int {
+	if b.max <= 0 {
+		return logfile.DefaultMaxLine
 	}
-	eol := b.scan + i
-	line := b.buf[b.start:eol]
-	b.start = eol + 1
-	b.scan = b.start
-	return trimCR(line), true
+	return b.max
 }
 
-// pending returns the number of bytes of the unfinished line.
+// next returns the next complete line without its "\n" and one trailing
+// "\r", or the first max bytes of a line longer than that (tooLong; the
+// line's end may not have arrived yet). The line is valid until the next
+// call of room; its capacity is capped so that appending to it cannot
+// overwrite the buffer.
+func (b *lineBuf) next() (line []byte, tooLong, ok bool) {
+	if b.skipping {
+		i := bytes.IndexByte(b.buf[b.start:b.end], '\n')
+		if i < 0 {
+			b.start, b.scan = b.end, b.end
+			return nil, false, false
+		}
+		b.skipping = false
+		b.start += i + 1
+		b.scan = b.start
+	}
+	i := bytes.IndexByte(b.buf[b.scan:b.end], '\n')
+	limit := b.limit()
+	if i < 0 {
+		b.scan = b.end
+		if b.end-b.start <= limit {
+			return nil, false, false
+		}
+		i = -1 // too long, and its end is yet to come
+	} else if b.scan+i-b.start <= limit {
+		eol := b.scan + i
+		line := b.buf[b.start:eol]
+		b.start = eol + 1
+		b.scan = b.start
+		return trimCR(line), false, true
+	}
+	line = b.buf[b.start : b.start+limit : b.start+limit]
+	if i < 0 {
+		b.skipping = true
+		b.start, b.scan = b.end, b.end
+	} else {
+		b.start = b.scan + i + 1
+		b.scan = b.start
+	}
+	return line, true, true
+}
+
+// pending returns the number of bytes of the unfinished line (0 while the
+// rest of a cut line is being discarded).
 func (b *lineBuf) pending() int { return b.end - b.start }
 
 // rest returns the unfinished line (trailing "\r" removed) and empties the
@@ -79,8 +121,8 @@ func (b *lineBuf) rest() []byte {
 	return trimCR(line)
 }
 
-// reset drops pending data.
-func (b *lineBuf) reset() { b.start, b.scan, b.end = 0, 0, 0 }
+// reset drops pending data, and forgets a cut line being discarded.
+func (b *lineBuf) reset() { b.start, b.scan, b.end, b.skipping = 0, 0, 0, false }
 
 func trimCR(line []byte) []byte {
 	if n := len(line); n > 0 && line[n-1] == '\r' {

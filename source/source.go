@@ -4,6 +4,12 @@
 // complete lines, in order, and applies backpressure: emit blocks while the
 // pipeline is busy (for a file the file is the buffer; for TCP the kernel's
 // flow control is).
+//
+// Memory is bounded by the longest line a source holds (its MaxLine, by
+// default logfile.DefaultMaxLine): a longer line is delivered as its first
+// MaxLine bytes with Line.TooLong set, and the rest of it, up to the next
+// newline, is discarded as it arrives, without being held. A consumer
+// never parses such a line: it counts it as unparsed (parser.ErrTooLong).
 package source
 
 import (
@@ -16,11 +22,14 @@ import (
 // Line is one complete log line without its newline. Data is only valid
 // during the emit call. Received is when the line arrived (from the
 // forwarder's framing for TCP streams that carry it; zero otherwise). Pos
-// is where a followed file's line ends in it (zero for streams).
+// is where a followed file's line ends in it (zero for streams). TooLong
+// says the line was longer than the source's limit: Data holds its first
+// MaxLine bytes only, and it is not to be parsed.
 type Line struct {
 	Data     []byte
 	Received time.Time
 	Pos      tail.Pos
+	TooLong  bool
 }
 
 // Source delivers lines until ctx is done or emit fails.

@@ -13,7 +13,8 @@ import (
 const maxEmptyReads = 100
 
 // Reader is a Source reading lines from an io.Reader, typically standard
-// input: lines of any length, each without its "\n" and one trailing "\r".
+// input: lines each without its "\n" and one trailing "\r", a line longer
+// than MaxLine cut (Line.TooLong).
 // A last line without a newline is delivered when the input ends. Lines
 // carry no Received time.
 //
@@ -22,6 +23,10 @@ const maxEmptyReads = 100
 // interrupted portably); that goroutine then stays blocked until its Read
 // returns, and exits without touching anything else.
 type Reader struct {
+	// MaxLine is the longest line held, in bytes without the newline; 0
+	// means logfile.DefaultMaxLine. Set it before Run.
+	MaxLine int
+
 	name  string
 	r     io.Reader
 	up    atomic.Bool
@@ -75,7 +80,7 @@ func (r *Reader) Run(ctx context.Context, emit func(Line) error) error {
 	}()
 	defer close(reqs)
 
-	var lb lineBuf
+	lb := lineBuf{max: r.MaxLine}
 	empty := 0
 	for {
 		select {
@@ -93,11 +98,11 @@ func (r *Reader) Run(ctx context.Context, emit func(Line) error) error {
 			empty = 0
 			lb.advance(res.n)
 			for {
-				line, ok := lb.next()
+				line, tooLong, ok := lb.next()
 				if !ok {
 					break
 				}
-				if err := r.emit(emit, line); err != nil {
+				if err := r.emit(emit, Line{Data: line, TooLong: tooLong}); err != nil {
 					return err
 				}
 				if ctx.Err() != nil {
@@ -108,7 +113,7 @@ func (r *Reader) Run(ctx context.Context, emit func(Line) error) error {
 		switch {
 		case errors.Is(res.err, io.EOF):
 			if lb.pending() > 0 {
-				return r.emit(emit, lb.rest())
+				return r.emit(emit, Line{Data: lb.rest()})
 			}
 			return nil
 		case res.err != nil:
@@ -121,8 +126,8 @@ func (r *Reader) Run(ctx context.Context, emit func(Line) error) error {
 	}
 }
 
-func (r *Reader) emit(emit func(Line) error, line []byte) error {
-	if err := emit(Line{Data: line}); err != nil {
+func (r *Reader) emit(emit func(Line) error, line Line) error {
+	if err := emit(line); err != nil {
 		return err
 	}
 	r.lines.Add(1)

@@ -25,7 +25,8 @@ const maxFrameDigits = 12
 
 // TCP is a Source that connects to host:port (a `storagenode-exporter
 // forward` server, or anything that streams log lines over TCP) and reads
-// lines of any length, each without its "\n" and one trailing "\r".
+// lines, each without its "\n" and one trailing "\r", a line longer than
+// MaxLine cut (Line.TooLong; a framing prefix counts in its length).
 //
 // Connection: when the connection fails or ends, TCP waits and dials again,
 // forever, with the delays of Backoff (2 s, 4 s, ... 60 s); the sequence
@@ -60,6 +61,9 @@ type TCP struct {
 	// After waits for a delay, like time.After; tests inject their own
 	// clock. nil means time.After.
 	After func(d time.Duration) <-chan time.Time
+	// MaxLine is the longest line held, in bytes without the newline; 0
+	// means logfile.DefaultMaxLine.
+	MaxLine int
 
 	addr string
 	log  *slog.Logger
@@ -149,7 +153,7 @@ func (t *TCP) Run(ctx context.Context, emit func(Line) error) error {
 		after = time.After
 	}
 
-	var lb lineBuf
+	lb := lineBuf{max: t.MaxLine}
 	attempt := 0
 	for {
 		if ctx.Err() != nil {
@@ -237,11 +241,12 @@ func (t *TCP) serve(ctx context.Context, conn net.Conn, lb *lineBuf, emit func(L
 			c.bytes += int64(n)
 			lb.advance(n)
 			for {
-				line, ok := lb.next()
+				line, tooLong, ok := lb.next()
 				if !ok {
 					break
 				}
 				l := parseFrame(line)
+				l.TooLong = tooLong
 				if err := emit(l); err != nil {
 					c.emitErr = err
 					return c
