@@ -76,6 +76,8 @@
 // file's directory with fsnotify, so that writes, creations and renames wake
 // the follower at once, and also wakes on a ticker (1s by default) so that
 // filesystems without inotify (NFS, SMB, some container mounts) still work.
+// All the default pollers of a process share one fsnotify watcher (one
+// inotify instance), whatever the number of files followed.
 //
 // Known limits, inherent to the rotation methods rather than to this
 // package: with copytruncate, lines written between the copy and the

@@ -939,7 +939,7 @@ func TestWatchPoller(t *testing.T) {
 
 	p := NewPoller(path, time.Hour, nil)
 	defer p.Close()
-	if p.watcher == nil || !p.watching {
+	if !p.watching() {
 		t.Skip("fsnotify unavailable here")
 	}
 	c := waitResult(p, ctx)
@@ -952,12 +952,31 @@ func TestWatchPoller(t *testing.T) {
 	must(t, os.Rename(path, path+".1"))
 	expectWake(t, c, "rename")
 
-	// Other files in the directory are not relevant; the directory is.
-	if p.relevant(fsnotify.Event{Name: filepath.Join(dir, "other"), Op: fsnotify.Write}) {
-		t.Error("event for another file is relevant")
+	// Events for other files in the directory wake nobody; an event for
+	// the file, or for the directory itself, wakes its poller.
+	other := NewPoller(filepath.Join(dir, "other.log"), time.Hour, nil)
+	defer other.Close()
+	pending := func(p *WatchPoller) bool {
+		select {
+		case <-p.wake:
+			return true
+		default:
+			return false
+		}
 	}
-	if !p.relevant(fsnotify.Event{Name: path, Op: fsnotify.Create}) {
-		t.Error("event for the file is not relevant")
+	pending(p)
+	w := hub.w
+	hub.dispatch(w, fsnotify.Event{Name: filepath.Join(dir, "unrelated"), Op: fsnotify.Write})
+	if pending(p) || pending(other) {
+		t.Error("an event for another file woke a poller")
+	}
+	hub.dispatch(w, fsnotify.Event{Name: path, Op: fsnotify.Create})
+	if !pending(p) || pending(other) {
+		t.Error("an event for the file did not wake its poller alone")
+	}
+	hub.dispatch(w, fsnotify.Event{Name: dir, Op: fsnotify.Chmod})
+	if !pending(p) || !pending(other) {
+		t.Error("an event for the directory did not wake its pollers")
 	}
 
 	cctx, cancel := context.WithCancel(ctx)
@@ -967,18 +986,19 @@ func TestWatchPoller(t *testing.T) {
 	}
 
 	// Ticker fallback: the directory does not exist, so it cannot be
-	// watched; once it exists it is watched at the next tick.
+	// watched; once it exists it is watched at the next wake-up (a tick,
+	// or here also the event of its creation in the watched parent).
 	missing := filepath.Join(dir, "later", "node.log")
 	tp := NewPoller(missing, 5*time.Millisecond, nil)
 	defer tp.Close()
-	if tp.watching {
+	if tp.watching() {
 		t.Fatal("watching a directory that does not exist")
 	}
 	expectWake(t, waitResult(tp, ctx), "tick")
 	expectWake(t, waitResult(tp, ctx), "second tick")
 	must(t, os.Mkdir(filepath.Dir(missing), 0o755))
-	expectWake(t, waitResult(tp, ctx), "tick after mkdir")
-	if !tp.watching {
+	expectWake(t, waitResult(tp, ctx), "after mkdir")
+	if !tp.watching() {
 		t.Error("directory not watched after it appeared")
 	}
 }
