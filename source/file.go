@@ -9,7 +9,9 @@ import (
 
 // File is a Source that follows a log file by path through rotation,
 // copytruncate and truncation, with the model described in package tail.
-// Lines carry no Received time, and their position in the file (Pos).
+// Lines carry no Received time, and their position in the file (Pos). A
+// line longer than tail.Config.MaxLine is delivered cut, with TooLong set
+// (as its Pos.TooLong is).
 type File struct {
 	follower *tail.Follower
 }
@@ -35,7 +37,7 @@ func NewFileConfig(cfg tail.Config) *File {
 // nothing is read.
 func (f *File) Run(ctx context.Context, emit func(Line) error) error {
 	return f.follower.RunPos(ctx, func(b []byte, pos tail.Pos) error {
-		return emit(Line{Data: b, Pos: pos})
+		return emit(Line{Data: b, Pos: pos, TooLong: pos.TooLong})
 	})
 }
 

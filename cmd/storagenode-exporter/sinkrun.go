@@ -60,7 +60,11 @@ func (s *pipelineSink) Follow(ctx context.Context, n pipeline.NodeSpec, logs *ex
 	f.UsePairing(logs.Pairing())
 	return func(line []byte, pos tail.Pos) {
 		f.Lock()
-		logs.Line(line)
+		if pos.TooLong {
+			logs.Parsed(&parser.Event{}, parser.ErrTooLong)
+		} else {
+			logs.Line(line)
+		}
 		f.Advance(pos)
 		f.Unlock()
 	}

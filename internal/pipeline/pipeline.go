@@ -97,8 +97,9 @@ type FileSink interface {
 	Sink
 	// Follow is called for each node whose log is a file, before its
 	// source starts, with its counting path. It returns what counts a line
-	// read at pos: logs.Line, and the sink's taking it. nil: the lines are
-	// counted alone.
+	// read at pos: logs.Line (for a line cut as too long, pos.TooLong,
+	// logs.Parsed with parser.ErrTooLong), and the sink's taking it. nil:
+	// the lines are counted alone.
 	Follow(ctx context.Context, node NodeSpec, logs *exporter.NodeLogs) func(line []byte, pos tail.Pos)
 }
 
@@ -106,6 +107,7 @@ type FileSink interface {
 type Options struct {
 	Nodes         []NodeSpec
 	FromBeginning bool      // read existing files from their start
+	MaxLine       int       // longest line a source holds, in bytes (a longer one is unparsed, too_long); 0: logfile.DefaultMaxLine
 	Stdin         io.Reader // the input of a SourceStdin node
 	GeoIPDatabase string    // "": look in the usual places, else the embedded database
 	NodeAPI       NodeAPIOptions
@@ -233,11 +235,15 @@ func newNodes(opts Options, reg prometheus.Registerer, lookup *geo.Lookup, score
 		case s.Log != nil:
 			n.src = s.Log
 		case s.Kind == SourceStdin:
-			n.src = source.NewReader("stdin", opts.Stdin)
+			r := source.NewReader("stdin", opts.Stdin)
+			r.MaxLine = opts.MaxLine
+			n.src = r
 		case s.Kind == SourceTCP:
-			n.src = source.NewTCP(s.Source, nlog)
+			t := source.NewTCP(s.Source, nlog)
+			t.MaxLine = opts.MaxLine
+			n.src = t
 		default:
-			n.src = source.NewFile(s.Source, opts.FromBeginning, nlog)
+			n.src = source.NewFileConfig(tail.Config{Path: s.Source, FromBeginning: opts.FromBeginning, MaxLine: opts.MaxLine, Logger: nlog})
 		}
 		nodes = append(nodes, n)
 		sources = append(sources, exporter.NodeSource{Node: s.Name, Source: n.src})
@@ -331,9 +337,12 @@ func listen(opts Options, reg *prometheus.Registry, geoSource string, nodes []*n
 // follow runs a node's source until ctx is done, counting every line.
 func (n *node) follow(ctx context.Context, logger *slog.Logger) {
 	err := n.src.Run(ctx, func(l source.Line) error {
-		if n.line != nil {
+		switch {
+		case n.line != nil: // a file's: Pos.TooLong tells a cut line
 			n.line(l.Data, l.Pos)
-		} else {
+		case l.TooLong:
+			n.logs.Parsed(&parser.Event{}, parser.ErrTooLong)
+		default:
 			n.logs.Line(l.Data)
 		}
 		return nil

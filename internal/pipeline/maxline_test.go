@@ -1,0 +1,103 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/storagenode-exporter/storagenode-exporter/internal/pipeline"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
+	"github.com/storagenode-exporter/storagenode-exporter/parser"
+)
+
+// hole is n NUL bytes (a crash's hole in a log) made as they are read.
+type hole struct{ n int64 }
+
+func (h *hole) Read(p []byte) (int, error) {
+	if h.n == 0 {
+		return 0, io.EOF
+	}
+	k := min(int64(len(p)), h.n)
+	clear(p[:k])
+	h.n -= k
+	return int(k), nil
+}
+
+// A 64 MiB line without a newline between two copies of a log, in a
+// followed file, on standard input and over TCP: each node counts it as one
+// unparsed line and every line after it as report does, and none of the
+// readers holds it. (Not parallel: it measures the process's allocations.)
+func TestRunLongLine(t *testing.T) {
+	const huge = 64 << 20
+	fixture, err := os.ReadFile(fixtureLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := func() io.Reader {
+		return io.MultiReader(bytes.NewReader(fixture), &hole{huge}, bytes.NewReader([]byte("\n")), bytes.NewReader(fixture))
+	}
+	log := filepath.Join(t.TempDir(), "node.log")
+	f, err := os.Create(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(f, stream()); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	want := reportOf(t, log)
+	if want.UnparsedBy[parser.ReasonTooLong] != 1 {
+		t.Fatalf("report counts %d lines too long", want.UnparsedBy[parser.ReasonTooLong])
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		io.Copy(conn, stream())
+		io.Copy(io.Discard, conn) // until serve goes away
+	}()
+
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r := start(t, pipeline.Options{
+		Nodes: []pipeline.NodeSpec{
+			{Name: "File", Source: log, Kind: pipeline.SourceFile},
+			{Name: "Piped", Source: "-", Kind: pipeline.SourceStdin},
+			{Name: "Remote", Source: ln.Addr().String(), Kind: pipeline.SourceTCP},
+		},
+		FromBeginning: true,
+		Stdin:         stream(),
+	})
+	for _, node := range []string{"File", "Piped", "Remote"} {
+		testutil.WaitFor(t, node+"'s lines", func() bool {
+			return r.value(t, `storj_log_lines_total{node="`+node+`"}`) == float64(want.Lines)
+		})
+		if got := r.value(t, `storj_log_lines_unparsed_total{node="`+node+`"}`); got != float64(want.Unparsed) {
+			t.Errorf("%s: %v unparsed, report counts %d", node, got, want.Unparsed)
+		}
+		if got := r.value(t, `storj_transfers_total{node="`+node+`",action="PUT",result="success",satellite="us1"}`); got != float64(want.Satellites["us1"][parser.PUT].Success) {
+			t.Errorf("%s: %v PUT successes on us1, report counts %d", node, got, want.Satellites["us1"][parser.PUT].Success)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if err := r.stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 96<<20 {
+		t.Errorf("three readers of a %d MiB line allocated %d MiB", huge>>20, alloc>>20)
+	} else {
+		t.Logf("allocated %d MiB", alloc>>20)
+	}
+}
