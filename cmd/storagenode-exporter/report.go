@@ -25,6 +25,17 @@ type ReportCmd struct {
 	Files   []string      `arg:"" optional:"" name:"file" help:"Log files, plain or gzip-compressed; - for standard input." type:"string"`
 }
 
+// Validate checks the flags before anything runs (exit status 2).
+func (c *ReportCmd) Validate() error {
+	if c.Workers < 0 {
+		return fmt.Errorf("--workers %d: want 0 (one per CPU) or more", c.Workers)
+	}
+	if c.Since < 0 {
+		return fmt.Errorf("--since %v: want 0 (every event) or a positive duration such as 24h", c.Since)
+	}
+	return nil
+}
+
 // Run reads every file into one summary and prints it. A file that cannot be
 // read, or that holds lines but no storagenode log line, is named on stderr
 // and the others are still reported; the exit status is then 1. When no

@@ -63,6 +63,11 @@ func TestOddFlagValues(t *testing.T) {
 		{"forward, negative clients", []string{"forward", "--max-clients=-1", log}, 2, "--max-clients -1: want at least 1"},
 		{"forward, not a network", []string{"forward", "--allow=x", log}, 2, "storagenode-exporter: forward: --allow \"x\" is not a CIDR network"},
 		{"config empty port", []string{"serve", "--config", noPort}, 2, noPort + `:3: key "log" under nodes: "127.0.0.1:" has no port after the colon`},
+		{"ingest, batch size 0", []string{"ingest", "--db", filepath.Join(dir, "i.db"), "--batch-size=0", "A:" + log}, 2, "--batch-size 0: want at least 1"},
+		{"ingest, negative batch size", []string{"ingest", "--db", filepath.Join(dir, "i.db"), "--batch-size=-5", "A:" + log}, 2, "--batch-size -5: want at least 1"},
+		{"ingest, negative busy timeout", []string{"ingest", "--db", filepath.Join(dir, "i.db"), "--db.busy-timeout=-1s", "A:" + log}, 2, "--db.busy-timeout -1s: want a positive duration"},
+		{"report, negative workers", []string{"report", "--workers=-1", log}, 2, "--workers -1: want 0 (one per CPU) or more"},
+		{"report, negative since", []string{"report", "--db", filepath.Join(dir, "i.db"), "--since=-24h"}, 2, "--since -24h0m0s: want 0 (every event) or a positive duration"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := runCLI(t, "", tc.args...)
