@@ -8,6 +8,10 @@
 //   - Framing is plain: lines exactly as in the file (without a trailing
 //     "\r"), each ending in "\n", and nothing else. Only whole lines are
 //     written.
+//   - Line length: a line longer than Config.MaxLine is read by package
+//     tail without being held: its first MaxLine bytes are sent, followed
+//     by source.CutMark, so that serve's TCP source counts it as too long
+//     (unparsed) and never parses it; the rest of the line is not sent.
 //   - No history: a client receives the lines read from the file after it
 //     connected. The file is followed from its end when the server starts;
 //     lines read while no client is connected are read and discarded.
@@ -58,6 +62,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/storagenode-exporter/storagenode-exporter/source"
 	"github.com/storagenode-exporter/storagenode-exporter/tail"
 )
 
@@ -96,6 +101,7 @@ type Config struct {
 	Logger        *slog.Logger   // nil → discard
 	Poller        tail.Poller    // nil → the production poller (tests step their own)
 	PollInterval  time.Duration  // ticker of the production poller; 0 → 1 s
+	MaxLine       int            // longest line sent whole, in bytes; a longer one is cut; 0 → logfile.DefaultMaxLine
 }
 
 // Stats is a snapshot of a Server's counters.
@@ -107,6 +113,7 @@ type Stats struct {
 	Disconnected    uint64 // accepted clients that went away or were closed
 	SlowDisconnects uint64 // clients disconnected because their queue was full
 	Lines           uint64 // lines read from the file by the server's follower (not the clients' own)
+	TooLong         uint64 // of which were longer than Config.MaxLine, and cut
 	Open            bool   // the log file is open and readable
 }
 
@@ -130,6 +137,7 @@ type Server struct {
 	closed  bool // no more clients are registered
 
 	accepted, refused, overLimit, slow, disconnected atomic.Uint64
+	tooLong                                          atomic.Uint64
 
 	refusedWarn, limitWarn rateWarn
 }
@@ -185,6 +193,7 @@ func New(cfg Config) *Server {
 			Path:         cfg.Path,
 			Poller:       cfg.Poller,
 			PollInterval: cfg.PollInterval,
+			MaxLine:      cfg.MaxLine,
 			Logger:       logger,
 		}),
 		ready:   make(chan struct{}),
@@ -220,6 +229,7 @@ func (s *Server) Stats() Stats {
 		Disconnected:    s.disconnected.Load(),
 		SlowDisconnects: s.slow.Load(),
 		Lines:           fs.Lines,
+		TooLong:         s.tooLong.Load(),
 		Open:            fs.Open,
 	}
 }
@@ -260,7 +270,7 @@ func (s *Server) Run(ctx context.Context) error {
 		acceptErr = s.acceptLoop(ctx, ln, &wg)
 		cancel() // a listener that failed for good ends Run
 	})
-	followErr := s.follower.Run(ctx, s.broadcast)
+	followErr := s.follower.RunPos(ctx, s.broadcast)
 	cancel()
 	ln.Close()
 
@@ -374,17 +384,19 @@ func (s *Server) overLimitClient(addr netip.Addr) {
 	}
 }
 
-// broadcast queues a copy of line, with its "\n", to every client, and
-// disconnects the clients whose queue is full. It never blocks.
-func (s *Server) broadcast(line []byte) error {
+// broadcast queues a copy of line, with its "\n" (and source.CutMark
+// before it if it was cut), to every client, and disconnects the clients
+// whose queue is full. It never blocks.
+func (s *Server) broadcast(line []byte, pos tail.Pos) error {
+	if pos.TooLong {
+		s.tooLong.Add(1)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.clients) == 0 {
 		return nil
 	}
-	msg := make([]byte, len(line)+1) // shared by all clients, never modified
-	copy(msg, line)
-	msg[len(line)] = '\n'
+	msg := appendLine(make([]byte, 0, len(line)+len(source.CutMark)+1), line, pos.TooLong) // shared by all clients, never modified
 	for c := range s.clients {
 		if !c.queued {
 			continue // it reads the file itself
@@ -439,20 +451,31 @@ func (s *Server) replay(ctx context.Context, c *client) error {
 	f := tail.New(tail.Config{
 		Path:          s.cfg.Path,
 		FromBeginning: true,
+		MaxLine:       s.cfg.MaxLine,
 		// Flush whenever the follower has read all there is, then wait.
 		Poller: flushingPoller{poller, bw.Flush},
 		// The server's own follower logs the file's state, once.
 	})
-	err := f.Run(ctx, func(line []byte) error {
-		if _, err := bw.Write(line); err != nil {
-			return err
-		}
-		return bw.WriteByte('\n')
+	var msg []byte
+	err := f.RunPos(ctx, func(line []byte, pos tail.Pos) error {
+		msg = appendLine(msg[:0], line, pos.TooLong)
+		_, err := bw.Write(msg)
+		return err
 	})
 	if ctx.Err() != nil {
 		return nil
 	}
 	return err
+}
+
+// appendLine appends line as it is sent: source.CutMark after it if it was
+// cut, then "\n".
+func appendLine(b, line []byte, cut bool) []byte {
+	b = append(b, line...)
+	if cut {
+		b = append(b, source.CutMark...)
+	}
+	return append(b, '\n')
 }
 
 // flushingPoller flushes a client's buffer before each wait of its follower.

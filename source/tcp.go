@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,12 @@ const (
 	MinBackoff = 2 * time.Second
 	MaxBackoff = 60 * time.Second
 )
+
+// CutMark ends a line that its sender cut for being longer than its limit
+// (`storagenode-exporter forward` sends the first bytes of such a line, then
+// the mark). A storagenode line has no NUL byte, and a hole of NULs is not
+// followed by "cut" on the same line.
+const CutMark = "\x00cut"
 
 // stableAfter is how long a connection must stay up, if it delivers nothing,
 // to count as a success that resets the backoff.
@@ -48,6 +55,9 @@ const maxFrameDigits = 12
 // ends) is incomplete: it is not delivered, and it is counted in
 // TCPStats.DroppedPartial. The forward server only ever sends whole lines,
 // so this happens only when a connection breaks mid-write.
+//
+// A line that ends in CutMark (forward sends a line it cut so) is
+// delivered without the mark, with Line.TooLong set.
 //
 // Backpressure: while emit blocks, nothing is read, and the kernel's flow
 // control slows the sender down.
@@ -246,6 +256,9 @@ func (t *TCP) serve(ctx context.Context, conn net.Conn, lb *lineBuf, emit func(L
 					break
 				}
 				l := parseFrame(line)
+				if d, cut := bytes.CutSuffix(l.Data, []byte(CutMark)); cut && !tooLong {
+					l.Data, tooLong = d, true
+				}
 				l.TooLong = tooLong
 				if err := emit(l); err != nil {
 					c.emitErr = err
