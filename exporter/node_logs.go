@@ -137,8 +137,8 @@ func (n *NodeLogs) sat(id string) string { return n.sats.Label(id) }
 
 // Store label values: the hashstore's two stores, else these.
 const (
-	storeUnknown = "unknown" // the line names none
-	storeOther   = "other"   // neither s0 nor s1
+	storeUnknown = satellites.Unknown // the line names none
+	storeOther   = otherLabel         // neither s0 nor s1
 )
 
 // Line counts one line (without its newline). It never fails: a line that

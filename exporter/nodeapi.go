@@ -1,13 +1,14 @@
 package exporter
 
 import (
+	"regexp"
 	"sort"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/storagenode-exporter/storagenode-exporter/internal/satellites"
 	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
-	"github.com/storagenode-exporter/storagenode-exporter/parser"
 )
 
 // NodeAPIOptions configure a NodeAPICollector.
@@ -80,6 +81,7 @@ type NodeAPIOptions struct {
 type NodeAPICollector struct {
 	pollers []*nodeapi.Poller
 	opts    NodeAPIOptions
+	sats    map[string]*satellites.Labels // by node: its satellite label values
 
 	up, lastSuccess, reqDuration, reqSuccess      *prometheus.Desc
 	info, upToDate, lastPinged, started           *prometheus.Desc
@@ -105,9 +107,14 @@ func NewNodeAPICollector(pollers []*nodeapi.Poller, opts NodeAPIOptions) *NodeAP
 	if opts.ExposeWallet {
 		infoLabels = append(infoLabels, "wallet")
 	}
+	sats := make(map[string]*satellites.Labels, len(pollers))
+	for _, p := range pollers {
+		sats[p.Node()] = &satellites.Labels{}
+	}
 	return &NodeAPICollector{
 		pollers: append([]*nodeapi.Poller(nil), pollers...),
 		opts:    opts,
+		sats:    sats,
 
 		up:          g("storj_nodeapi_up", "1 if the last poll of the node's API succeeded and is recent, else 0.", node),
 		lastSuccess: g("storj_nodeapi_last_success_timestamp_seconds", "Time of the last successful poll of the node's API.", node),
@@ -218,9 +225,9 @@ func (c *NodeAPICollector) collect(ch chan<- prometheus.Metric, p *nodeapi.Polle
 	}
 
 	d := s.Dashboard
-	info := []string{node, d.NodeID, d.Version, d.AllowedVersion, d.QUICStatus}
+	info := []string{node, nodeIDLabel(d.NodeID), versionLabel(d.Version), versionLabel(d.AllowedVersion), quicLabel(d.QUICStatus)}
 	if c.opts.ExposeWallet {
-		info = append(info, d.Wallet)
+		info = append(info, walletLabel(d.Wallet))
 	}
 	gauge(c.info, 1, info...)
 	gauge(c.upToDate, boolFloat(d.UpToDate), node)
@@ -259,7 +266,8 @@ func (c *NodeAPICollector) collect(ch chan<- prometheus.Metric, p *nodeapi.Polle
 			gauge(c.payoutExpected, *e/100, node)
 		}
 	}
-	c.earnings.collectEarnings(gauge, &s, now, maxAge, p.PayoutInterval())
+	sat := func(id string) (string, bool) { return c.satLabel(node, id) }
+	c.earnings.collectEarnings(gauge, sat, &s, now, maxAge, p.PayoutInterval())
 	return true
 }
 
@@ -272,7 +280,10 @@ func (c *NodeAPICollector) collectSatellites(gauge func(*prometheus.Desc, float6
 			continue
 		}
 		seen[st.ID] = true
-		name := parser.SatelliteName(st.ID)
+		name, ok := c.satLabel(node, st.ID)
+		if !ok {
+			continue
+		}
 
 		gauge(c.disqualified, boolFloat(st.Disqualified != nil), node, name)
 		gauge(c.suspended, boolFloat(st.Suspended != nil), node, name)
@@ -302,6 +313,65 @@ func (c *NodeAPICollector) collectSatellites(gauge func(*prometheus.Desc, float6
 		gauge(c.ingress, float64(t.IngressRepair), node, name, "repair")
 		gauge(c.storedByteHours, det.StorageSummary*3600, node, name)
 	}
+}
+
+// satLabel returns the satellite label of an ID in a node's API data, and
+// false when it has none of its own (satellites.Labels: invalid, or a
+// valid unknown ID beyond the node's bound): every family here is a gauge
+// of one satellite, so its figures are left out rather than put under a
+// value that stands for several.
+func (c *NodeAPICollector) satLabel(node, id string) (string, bool) {
+	l := c.sats[node]
+	if l == nil {
+		return "", false
+	}
+	name := l.Label(id)
+	return name, satellites.Own(name)
+}
+
+// The labels of storj_node_info come from the API: each is kept to its
+// shape, else "invalid" (the QUIC status to its known values, else
+// "other"), so that a broken or hostile API cannot make long or many
+// values.
+var (
+	versionShape = regexp.MustCompile(`^v?[0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6}(-[0-9A-Za-z.]{1,32})?$`)
+	walletShape  = regexp.MustCompile(`^0x[0-9a-fA-F]{40}$`)
+	quicStatuses = map[string]bool{"": true, "OK": true, "Misconfigured": true, "Disabled": true, "Refreshing": true}
+)
+
+// The values of an input label that is not of its shape or not one of
+// its known values: the same as the satellite label's.
+const (
+	invalidLabel = satellites.Invalid
+	otherLabel   = satellites.Other
+)
+
+func nodeIDLabel(id string) string {
+	if satellites.ValidID(id) {
+		return id
+	}
+	return invalidLabel
+}
+
+func versionLabel(v string) string {
+	if versionShape.MatchString(v) {
+		return v
+	}
+	return invalidLabel
+}
+
+func walletLabel(w string) string {
+	if w == "" || walletShape.MatchString(w) {
+		return w
+	}
+	return invalidLabel
+}
+
+func quicLabel(q string) string {
+	if quicStatuses[q] {
+		return q
+	}
+	return otherLabel
 }
 
 func boolFloat(b bool) float64 {

@@ -1,13 +1,14 @@
 package exporter
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
-	"github.com/storagenode-exporter/storagenode-exporter/parser"
 )
 
 // earningsDescs are the per-satellite earnings families (docs/node-api.md
@@ -79,11 +80,15 @@ var knownCodes = map[string]bool{"E": true, "X": true, "I": true, "O": true, "D"
 
 // collectEarnings sends the earnings of a fresh snapshot; each source's
 // figures only while its data is no older than maxAge plus its cadence.
-func (d *earningsDescs) collectEarnings(gauge func(*prometheus.Desc, float64, ...string), s *nodeapi.Snapshot, now time.Time, maxAge, payoutInterval time.Duration) {
+// sat gives a satellite ID's label, false for one without a label of its
+// own (NodeAPICollector.satLabel): its figures are left out. IDs are
+// labelled in their order, so that which ones keep a label does not
+// depend on a map's.
+func (d *earningsDescs) collectEarnings(gauge func(*prometheus.Desc, float64, ...string), sat func(id string) (string, bool), s *nodeapi.Snapshot, now time.Time, maxAge, payoutInterval time.Duration) {
 	node := s.Node
-	for id, det := range s.Satellites {
-		if pm := det.PriceModel; pm != nil {
-			name := parser.SatelliteName(id)
+	for _, id := range slices.Sorted(maps.Keys(s.Satellites)) {
+		name, ok := sat(id)
+		if pm := s.Satellites[id].PriceModel; pm != nil && ok {
 			gauge(d.priceTraffic, float64(pm.EgressBandwidth)/100, node, name, "egress")
 			gauge(d.priceTraffic, float64(pm.RepairBandwidth)/100, node, name, "repair")
 			gauge(d.priceTraffic, float64(pm.AuditBandwidth)/100, node, name, "audit")
@@ -92,8 +97,12 @@ func (d *earningsDescs) collectEarnings(gauge func(*prometheus.Desc, float64, ..
 	}
 
 	if s.SatellitePayouts != nil && now.Sub(s.SatellitePayoutTime) <= maxAge+payoutInterval {
-		for id, p := range s.SatellitePayouts {
-			name := parser.SatelliteName(id)
+		for _, id := range slices.Sorted(maps.Keys(s.SatellitePayouts)) {
+			p := s.SatellitePayouts[id]
+			name, ok := sat(id)
+			if !ok {
+				continue
+			}
 			for _, m := range []struct {
 				name string
 				v    nodeapi.PayoutMonth
@@ -111,12 +120,19 @@ func (d *earningsDescs) collectEarnings(gauge func(*prometheus.Desc, float64, ..
 	if s.Paystubs == nil || now.Sub(s.PaystubsTime) > maxAge+nodeapi.HeldamountInterval {
 		return
 	}
-	newest := ""
+	newest := "" // a period is a label: only one that is a month
 	for _, p := range s.Paystubs {
-		newest = max(newest, p.Period)
+		if _, err := time.Parse("2006-01", p.Period); err == nil {
+			newest = max(newest, p.Period)
+		}
 	}
-	for id, t := range nodeapi.SumPaystubs(s.Paystubs) {
-		name := parser.SatelliteName(id)
+	sums := nodeapi.SumPaystubs(s.Paystubs)
+	for _, id := range slices.Sorted(maps.Keys(sums)) {
+		t := sums[id]
+		name, ok := sat(id)
+		if !ok {
+			continue
+		}
 		gauge(d.paid, nodeapi.Dollars(t.Paid), node, name)
 		gauge(d.held, nodeapi.Dollars(t.Held), node, name)
 		gauge(d.heldReturned, nodeapi.Dollars(t.Returned), node, name)
@@ -136,11 +152,11 @@ func (d *earningsDescs) collectEarnings(gauge func(*prometheus.Desc, float64, ..
 	}
 	seen := make(map[string]bool)
 	for _, p := range s.Paystubs {
-		if p.Period != newest || seen[p.SatelliteID] {
+		name, ok := sat(p.SatelliteID)
+		if newest == "" || p.Period != newest || seen[p.SatelliteID] || !ok {
 			continue
 		}
 		seen[p.SatelliteID] = true
-		name := parser.SatelliteName(p.SatelliteID)
 		for _, c := range []struct {
 			name string
 			v    int64
