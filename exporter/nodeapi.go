@@ -50,7 +50,8 @@ type NodeAPIOptions struct {
 //	storj_node_bandwidth_month_bytes{node}
 //	storj_satellite_{disqualified,suspended,vetted}{node,satellite}
 //
-// From /api/sno/satellite/{id} (satellite = us1, eu1, ap1, saltlake, or the ID):
+// From /api/sno/satellite/{id} (satellite = us1, eu1, ap1, saltlake, or the
+// ID for the node's first 16 other valid IDs; see satLabel):
 //
 //	storj_satellite_{audit,suspension,online}_score{node,satellite}
 //	storj_satellite_joined_timestamp_seconds{node,satellite}
