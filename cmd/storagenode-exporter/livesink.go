@@ -45,6 +45,7 @@ type liveSink struct {
 	history sink.Batch
 	pollers []*nodeapi.Poller
 	polled  map[string]time.Time  // last API poll written, by node
+	stubs   map[string]time.Time  // last paystubs written (Snapshot.PaystubsTime), by node
 	locks   map[string]*sink.Lock // by node (lock)
 	feeds   map[string]*sink.Feed // of the file nodes, by node (sinkrun.go)
 }
@@ -61,7 +62,7 @@ const (
 func newLiveSink(db *sink.DB, retention time.Duration, reg prometheus.Registerer, logger *slog.Logger) *liveSink {
 	m := exporter.NewSinkMetrics(reg)
 	return &liveSink{
-		db: db, log: logger, retention: retention, polled: map[string]time.Time{},
+		db: db, log: logger, retention: retention, polled: map[string]time.Time{}, stubs: map[string]time.Time{},
 		ch:      make(chan sink.Event, sinkBuffer),
 		dropped: m.Dropped, lag: m.Lag, errors: m.WriteErrors, fileLag: m.FileLag,
 	}
@@ -143,10 +144,19 @@ func (s *liveSink) onEvent(node string) func(*parser.Event) {
 }
 
 // pollAPI adds a storage snapshot and the reputation of every satellite
-// for each node-API poll not written yet.
+// for each node-API poll not written yet, and the paystubs of each request
+// of them not written yet (the sink stores each once per period).
 func (s *liveSink) pollAPI() {
 	for _, p := range s.pollers {
 		snap := p.Snapshot()
+		if snap.Paystubs != nil && snap.PaystubsTime.After(s.stubs[snap.Node]) {
+			s.stubs[snap.Node] = snap.PaystubsTime
+			s.mu.Lock()
+			for _, ps := range snap.Paystubs {
+				s.history.Paystubs = append(s.history.Paystubs, sink.Paystub{Node: snap.Node, Paystub: ps})
+			}
+			s.mu.Unlock()
+		}
 		if !snap.Up || snap.Dashboard == nil || !snap.LastSuccess.After(s.polled[snap.Node]) {
 			continue
 		}
@@ -173,7 +183,7 @@ func (s *liveSink) takeHistory() *sink.Batch {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b := s.history
-	if len(b.Rejections)+len(b.Reputation)+len(b.Compactions)+len(b.Snapshots) == 0 {
+	if len(b.Rejections)+len(b.Reputation)+len(b.Compactions)+len(b.Snapshots)+len(b.Paystubs) == 0 {
 		return nil
 	}
 	s.history = sink.Batch{}
@@ -202,6 +212,9 @@ func (s *liveSink) run(ctx context.Context) {
 		}
 		if hist != nil && err == nil {
 			err = s.db.Write(ctx, hist)
+		}
+		if hist != nil {
+			s.paystubsWritten(hist, err)
 		}
 		switch {
 		case err != nil:
@@ -249,6 +262,27 @@ func (s *liveSink) run(ctx context.Context) {
 			cancel()
 			return
 		}
+	}
+}
+
+// paystubsWritten logs what a write did with the node API's paystubs; after
+// a failed one, they are taken again at the next batch.
+func (s *liveSink) paystubsWritten(b *sink.Batch, err error) {
+	if err != nil {
+		for _, p := range b.Paystubs {
+			delete(s.stubs, p.Node)
+		}
+		return
+	}
+	level := slog.LevelDebug
+	if b.PaystubsAdded > 0 || len(b.PaystubsRevised) > 0 {
+		level = slog.LevelInfo
+	}
+	s.log.Log(context.Background(), level, "sink: paystubs written", "db", s.db.Path(), "returned", len(b.Paystubs),
+		"new", b.PaystubsAdded, "revised", len(b.PaystubsRevised))
+	for _, p := range b.PaystubsRevised {
+		s.log.Info("sink: the node returned other figures for a stored paystub; stored its figures", "node", p.Node,
+			"satellite", p.SatelliteID, "period", p.Period, "paid", p.Paid, "held", p.Held, "disposed", p.Disposed, "distributed", p.Distributed)
 	}
 }
 

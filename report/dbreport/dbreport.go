@@ -1,7 +1,8 @@
 // Package dbreport is report --db: the success-rate report and the
 // piece-level analysis (most-downloaded pieces, top errors by satellite and
 // action, transfer sizes, hourly success rates) of the events the sink
-// holds, as text or JSON. It asks the sink for rows (sink.Selection) and
+// holds, and the node API's paystubs it stored per satellite with their
+// totals (in dollars through nodeapi's conversion), as text or JSON. It asks the sink for rows (sink.Selection) and
 // counts them into a report.Summary under report's rules; the sink prints
 // nothing.
 package dbreport
@@ -16,6 +17,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 	"github.com/storagenode-exporter/storagenode-exporter/report"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
@@ -51,6 +53,21 @@ type Analysis struct {
 	// Hourly are the outcomes of each hour (UTC) of the window that had
 	// any, oldest first.
 	Hourly []HourCounts
+	// Paystubs are the node API's paystubs the sink holds (serve --db),
+	// by node and satellite, whatever the window: a paystub is a month's
+	// statement, kept whole.
+	Paystubs []SatellitePaystubs
+}
+
+// SatellitePaystubs are the stored paystubs of one node and satellite,
+// oldest first, and their totals as the node's dashboard sums them
+// (nodeapi.PaystubTotals, micro-dollars).
+type SatellitePaystubs struct {
+	Node        string
+	Satellite   string // the satellite's name (us1) or ID
+	SatelliteID string
+	Periods     []sink.Paystub
+	Totals      nodeapi.PaystubTotals
 }
 
 // SatelliteError counts the failures of one satellite, action and error
@@ -208,6 +225,29 @@ func Analyze(ctx context.Context, db *sink.DB, opts Options) (*Analysis, error) 
 		}
 	}
 
+	// Paystubs, by node and satellite.
+	stubs, err := sel.Paystubs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range stubs {
+		n := len(a.Paystubs)
+		if n == 0 || a.Paystubs[n-1].Node != p.Node || a.Paystubs[n-1].SatelliteID != p.SatelliteID {
+			a.Paystubs = append(a.Paystubs, SatellitePaystubs{Node: p.Node, Satellite: parser.SatelliteName(p.SatelliteID), SatelliteID: p.SatelliteID})
+			n++
+		}
+		sp := &a.Paystubs[n-1]
+		sp.Periods = append(sp.Periods, p)
+		sp.Totals.Add(&p.Paystub)
+	}
+	sort.SliceStable(a.Paystubs, func(i, j int) bool {
+		x, y := &a.Paystubs[i], &a.Paystubs[j]
+		if x.Node != y.Node {
+			return x.Node < y.Node
+		}
+		return x.Satellite < y.Satellite
+	})
+
 	// Hourly.
 	hours, err := sel.Hourly(ctx)
 	if err != nil {
@@ -292,6 +332,10 @@ func WriteText(w io.Writer, a *Analysis) error {
 	}
 	flush()
 
+	if len(a.Paystubs) > 0 {
+		writePaystubsText(p, flush, a.Paystubs)
+	}
+
 	p("\n========== SINK ==========\n")
 	if a.Node != "" {
 		p("Node:\t%s\n", a.Node)
@@ -305,6 +349,29 @@ func WriteText(w io.Writer, a *Analysis) error {
 		p("Last:\t%s\n", a.Summary.Last.Format(time.RFC3339))
 	}
 	return tw.Flush()
+}
+
+// writePaystubsText writes the PAYSTUBS section: each satellite's months
+// and totals, in US dollars.
+func writePaystubsText(p func(string, ...any), flush func(), sats []SatellitePaystubs) {
+	usd := func(micro int64) string { return fmt.Sprintf("%.2f", nodeapi.Dollars(micro)) }
+	p("\n========== PAYSTUBS (US DOLLARS) ==========\n")
+	for _, s := range sats {
+		first, last := s.Periods[0].Period, s.Periods[len(s.Periods)-1].Period
+		p("\n%s, %s: %d months, %s to %s\n", s.Node, s.Satellite, len(s.Periods), first, last)
+		p("period\tearned\theld\treturned\tpaid\tdistributed\tcodes\n")
+		for _, m := range s.Periods {
+			codes := m.Codes
+			if m.Revisions > 0 {
+				codes += fmt.Sprintf(" (revised %d×)", m.Revisions)
+			}
+			p("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Period, usd(m.Earned()), usd(m.Held), usd(m.Disposed), usd(m.Paid), usd(m.Distributed), codes)
+		}
+		flush()
+		t := s.Totals
+		p("total: paid %s, held now %s, returned %s, undistributed %s\n", usd(t.Paid), usd(t.Held), usd(t.Returned), usd(t.Undistributed))
+	}
+	flush()
 }
 
 func orUnknown(s string) string {
@@ -331,6 +398,34 @@ type jsonAnalysis struct {
 	TopErrors      []jsonSatError   `json:"top_errors"`
 	Sizes          []SizeBucket     `json:"sizes"`
 	Hourly         []map[string]any `json:"hourly"`
+	Paystubs       []jsonPaystubs   `json:"paystubs,omitempty"`
+}
+
+type jsonPaystubs struct {
+	Node        string        `json:"node"`
+	Satellite   string        `json:"satellite"`
+	SatelliteID string        `json:"satellite_id"`
+	Months      int           `json:"months"`
+	Totals      jsonTotals    `json:"totals"`
+	Periods     []jsonPaystub `json:"periods"`
+}
+
+type jsonTotals struct {
+	Paid          float64 `json:"paid_dollars"`
+	Held          float64 `json:"held_dollars"`
+	Returned      float64 `json:"returned_dollars"`
+	Undistributed float64 `json:"undistributed_dollars"`
+}
+
+type jsonPaystub struct {
+	Period      string  `json:"period"`
+	Earned      float64 `json:"earned_dollars"`
+	Held        float64 `json:"held_dollars"`
+	Returned    float64 `json:"returned_dollars"`
+	Paid        float64 `json:"paid_dollars"`
+	Distributed float64 `json:"distributed_dollars"`
+	Codes       string  `json:"codes"`
+	Revisions   int64   `json:"revisions"`
 }
 
 type jsonPiece struct {
@@ -371,6 +466,18 @@ func WriteJSON(w io.Writer, a *Analysis) error {
 			m[act.String()] = h.Transfers[act]
 		}
 		out.Hourly = append(out.Hourly, m)
+	}
+	for _, s := range a.Paystubs {
+		t := s.Totals
+		js := jsonPaystubs{Node: s.Node, Satellite: s.Satellite, SatelliteID: s.SatelliteID, Months: len(s.Periods),
+			Totals: jsonTotals{Paid: nodeapi.Dollars(t.Paid), Held: nodeapi.Dollars(t.Held), Returned: nodeapi.Dollars(t.Returned),
+				Undistributed: nodeapi.Dollars(t.Undistributed)}}
+		for _, m := range s.Periods {
+			js.Periods = append(js.Periods, jsonPaystub{Period: m.Period, Earned: nodeapi.Dollars(m.Earned()), Held: nodeapi.Dollars(m.Held),
+				Returned: nodeapi.Dollars(m.Disposed), Paid: nodeapi.Dollars(m.Paid), Distributed: nodeapi.Dollars(m.Distributed),
+				Codes: m.Codes, Revisions: m.Revisions})
+		}
+		out.Paystubs = append(out.Paystubs, js)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
