@@ -12,45 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storagenode-exporter/storagenode-exporter/internal/config"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
 )
-
-// The default database follows STATE_DIRECTORY (its first directory), then
-// XDG_STATE_HOME (absolute only, as the XDG specification says), then HOME;
-// LocalAppData on Windows.
-func TestDefaultDB(t *testing.T) {
-	t.Parallel()
-	const unix, windows = "linux", "windows"
-	for _, c := range []struct {
-		goos string
-		env  map[string]string
-		want string // "" for an error
-		from string
-	}{
-		{unix, map[string]string{"STATE_DIRECTORY": "/var/lib/storagenode-exporter:/var/lib/other", "XDG_STATE_HOME": "/x", "HOME": "/home/u"},
-			"/var/lib/storagenode-exporter/storagenode-exporter.db", "$STATE_DIRECTORY"},
-		{unix, map[string]string{"STATE_DIRECTORY": "/data"}, "/data/storagenode-exporter.db", "$STATE_DIRECTORY"},
-		{unix, map[string]string{"XDG_STATE_HOME": "/x", "HOME": "/home/u"}, "/x/storagenode-exporter/storagenode-exporter.db", "$XDG_STATE_HOME"},
-		{unix, map[string]string{"XDG_STATE_HOME": "relative", "HOME": "/home/u"},
-			"/home/u/.local/state/storagenode-exporter/storagenode-exporter.db", "$HOME"},
-		{unix, map[string]string{"HOME": "/home/u"}, "/home/u/.local/state/storagenode-exporter/storagenode-exporter.db", "$HOME"},
-		{unix, map[string]string{}, "", ""},
-		{windows, map[string]string{"LocalAppData": "/Users/u/AppData/Local", "HOME": "/home/u"},
-			filepath.Join("/Users/u/AppData/Local", "storagenode-exporter", "storagenode-exporter.db"), "%LocalAppData%"},
-		{windows, map[string]string{"STATE_DIRECTORY": "/data", "LocalAppData": "/Users/u/AppData/Local"}, "/data/storagenode-exporter.db", "$STATE_DIRECTORY"},
-		{windows, map[string]string{"HOME": "/home/u"}, "", ""},
-	} {
-		loc, err := defaultDB(func(k string) string { return c.env[k] }, c.goos)
-		switch {
-		case c.want == "" && err == nil:
-			t.Errorf("%s %v: %q, want an error", c.goos, c.env, loc.Path)
-		case c.want == "" && !strings.Contains(err.Error(), "STATE_DIRECTORY"):
-			t.Errorf("%s %v: error %q does not name the variables", c.goos, c.env, err)
-		case c.want != "" && (err != nil || loc.Path != filepath.FromSlash(c.want) || loc.From != c.from):
-			t.Errorf("%s %v: %q from %q, %v; want %q from %q", c.goos, c.env, loc.Path, loc.From, err, c.want, c.from)
-		}
-	}
-}
 
 // stateEnv sets the variables the default database depends on ("" unsets
 // them for the program) and makes a fresh empty working directory, which
@@ -189,8 +153,8 @@ func TestSinkDefaultStateDirectory(t *testing.T) {
 	cwd := stateEnv(t, first+":"+second, filepath.Join(tmp, "xdg"), filepath.Join(tmp, "home"))
 	log := filepath.Join(tmp, "node.log")
 	testutil.AppendFile(t, log, "")
-	config := filepath.Join(tmp, "config.yml")
-	os.WriteFile(config, []byte("nodes: [{name: N, log: "+log+"}]\ndb: "+filepath.Join(tmp, "from-config.db")+"\n"), 0o644)
+	cfgFile := filepath.Join(tmp, "config.yml")
+	os.WriteFile(cfgFile, []byte("nodes: [{name: N, log: "+log+"}]\ndb: "+filepath.Join(tmp, "from-config.db")+"\n"), 0o644)
 	empty := filepath.Join(tmp, "empty.yml")
 	os.WriteFile(empty, []byte("nodes: [{name: N, log: "+log+"}]\ndb: \"\"\n"), 0o644)
 
@@ -199,9 +163,9 @@ func TestSinkDefaultStateDirectory(t *testing.T) {
 		db, from   string // db "": no sink
 		notCreated []string
 	}{
-		{[]string{"--node", "N:" + log}, filepath.Join(first, DBFile), "$STATE_DIRECTORY", []string{second, filepath.Join(tmp, "xdg"), filepath.Join(tmp, "home")}},
-		{[]string{"--config", config}, filepath.Join(tmp, "from-config.db"), "db: in " + config, nil},
-		{[]string{"--config", config, "--db", filepath.Join(tmp, "flag.db")}, filepath.Join(tmp, "flag.db"), "--db", []string{filepath.Join(tmp, "from-config.db")}},
+		{[]string{"--node", "N:" + log}, filepath.Join(first, config.DBFile), "$STATE_DIRECTORY", []string{second, filepath.Join(tmp, "xdg"), filepath.Join(tmp, "home")}},
+		{[]string{"--config", cfgFile}, filepath.Join(tmp, "from-config.db"), "db: in " + cfgFile, nil},
+		{[]string{"--config", cfgFile, "--db", filepath.Join(tmp, "flag.db")}, filepath.Join(tmp, "flag.db"), "--db", []string{filepath.Join(tmp, "from-config.db")}},
 		{[]string{"--config", empty}, "", "", nil},
 		{[]string{"--node", "N:" + log, "--db", ""}, "", "", nil},
 	} {
@@ -271,7 +235,7 @@ func TestSinkDefaultUnwritable(t *testing.T) {
 			t.Errorf("ingest with the default in %s: exit %d\n%s", c.dir, code, errs)
 		}
 		code, _, errs = runCLI(t, "", "report")
-		if code != 1 || !strings.Contains(errs, "no database at "+filepath.Join(c.dir, DBFile)) || !strings.Contains(errs, "--db PATH") {
+		if code != 1 || !strings.Contains(errs, "no database at "+filepath.Join(c.dir, config.DBFile)) || !strings.Contains(errs, "--db PATH") {
 			t.Errorf("report with the default in %s: exit %d\n%s", c.dir, code, errs)
 		}
 		assertEmptyDir(t, cwd)

@@ -40,10 +40,10 @@ func commands(app *kong.Application) map[string]*kong.Node {
 // serve, ingest and report alike.
 func TestHelpShowsDefaults(t *testing.T) {
 	t.Parallel()
-	here, err := defaultDB(os.Getenv, runtime.GOOS)
+	here, err := config.DefaultDB(os.Getenv, runtime.GOOS)
 	for _, cmd := range []string{"serve", "ingest", "report"} {
 		code, out, _ := runCLI(t, "", cmd, "--help")
-		for _, want := range []string{"--db=PATH", "$STATE_DIRECTORY/" + DBFile, "$XDG_STATE_HOME/storagenode-exporter", "~/.local/state/storagenode-exporter"} {
+		for _, want := range []string{"--db=PATH", "$STATE_DIRECTORY/" + config.DBFile, "$XDG_STATE_HOME/storagenode-exporter", "~/.local/state/storagenode-exporter"} {
 			if code != 0 || !strings.Contains(out, want) {
 				t.Errorf("%s --help: exit %d, no %q:\n%s", cmd, code, want, out)
 			}

@@ -52,7 +52,7 @@ func (c *IngestCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error
 	if err != nil {
 		return err
 	}
-	db, err := loc.open(ctx, sink.Options{BusyTimeout: c.DBBusy}, "")
+	db, err := loc.Open(ctx, sink.Options{BusyTimeout: c.DBBusy}, "")
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // cliVars are the variables the CLI's tags use.
 func cliVars() kong.Vars {
 	return kong.Vars{"listen_address": DefaultListenAddress, "discover_api": DiscoverAPI, "version": versionLine(),
-		"db_rule": dbDefaultRule, "db_default": dbDefaultHere()}
+		"db_rule": config.DBDefaultRule, "db_default": config.DefaultDBHere()}
 }
 
 // runWith is run with a channel told the listen address once serve listens,

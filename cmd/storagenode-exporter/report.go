@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/storagenode-exporter/storagenode-exporter/internal/config"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 	"github.com/storagenode-exporter/storagenode-exporter/report"
 	"github.com/storagenode-exporter/storagenode-exporter/report/dbreport"
@@ -43,7 +44,7 @@ func (c *ReportCmd) Validate() error {
 func (c *ReportCmd) Run(ctx context.Context, env *Env) error {
 	path := c.DB
 	if path == "" && len(c.Files) == 0 {
-		loc, err := defaultDB(os.Getenv, runtime.GOOS)
+		loc, err := config.DefaultDB(os.Getenv, runtime.GOOS)
 		if err != nil {
 			return fmt.Errorf("report: no log file given, and %v (give --db PATH)", err)
 		}

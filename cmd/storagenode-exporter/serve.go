@@ -99,7 +99,7 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error 
 		return err
 	}
 	if sinkOn {
-		db, err := dbLoc.open(ctx, sink.Options{}, `--db "" turns the sink off`)
+		db, err := dbLoc.Open(ctx, sink.Options{}, `--db "" turns the sink off`)
 		if err != nil {
 			return err
 		}
