@@ -124,7 +124,7 @@ func NewLogMetrics(reg prometheus.Registerer) *LogMetrics {
 		expiredPieces: cv("storj_expired_pieces_deleted_total", "Expired pieces deleted by the collector.", "node"),
 
 		lines:     cv("storj_log_lines_total", "Log lines read, blank and unparsed ones included.", "node"),
-		unparsed:  cv("storj_log_lines_unparsed_total", "Non-blank lines that are not storagenode log lines.", "node"),
+		unparsed:  cv("storj_log_lines_unparsed_total", "Non-blank lines that are not storagenode log lines, by reason (header, columns, fields, json, foreign; too_long: longer than --max-line-length, cut and not parsed).", "node", "reason"),
 		messages:  cv("storj_log_messages_total", "Storagenode log lines by level.", "node", "level"),
 		lastTime:  gv("storj_log_last_timestamp_seconds", "Time of the newest log line read.", "node"),
 		pairsLost: cv("storj_exporter_transfer_pairs_expired_total", "DEBUG 'started' lines whose outcome never came (forgotten after an hour or when the table was full).", "node"),
@@ -150,7 +150,9 @@ func (m *LogMetrics) ForNode(node string, opts NodeOptions) *NodeLogs {
 		m.messages.WithLabelValues(node, l.String())
 	}
 	m.lines.WithLabelValues(node)
-	m.unparsed.WithLabelValues(node)
+	for _, r := range parser.Reasons {
+		m.unparsed.WithLabelValues(node, r.String())
+	}
 	m.pairsLost.WithLabelValues(node)
 	return n
 }

@@ -82,10 +82,11 @@ type NodeLogs struct {
 	pair *pairing.Pairing  // rule 5, durations, in flight
 	sats satellites.Labels // the satellite label values of the node's IDs
 
-	lines, unparsed prometheus.Counter
-	levels          [int(parser.Fatal) + 1]prometheus.Counter
-	lastTime        prometheus.Gauge
-	newest          time.Time
+	lines    prometheus.Counter
+	unparsed [int(parser.ReasonTooLong) + 1]prometheus.Counter // by parser.Reason
+	levels   [int(parser.Fatal) + 1]prometheus.Counter
+	lastTime prometheus.Gauge
+	newest   time.Time
 
 	outcomes map[outcomeKey]outcomeCounters
 }
@@ -107,7 +108,6 @@ func newNodeLogs(m *LogMetrics, node string, opts NodeOptions) *NodeLogs {
 	n := &NodeLogs{
 		m: m, node: node, opts: opts,
 		lines:    m.lines.WithLabelValues(node),
-		unparsed: m.unparsed.WithLabelValues(node),
 		lastTime: m.lastTime.WithLabelValues(node),
 		outcomes: map[outcomeKey]outcomeCounters{},
 	}
@@ -118,6 +118,9 @@ func newNodeLogs(m *LogMetrics, node string, opts NodeOptions) *NodeLogs {
 	}})
 	for _, l := range parser.Levels {
 		n.levels[l] = m.messages.WithLabelValues(node, l.String())
+	}
+	for _, r := range parser.Reasons {
+		n.unparsed[r] = m.unparsed.WithLabelValues(node, r.String())
 	}
 	return n
 }
@@ -149,12 +152,18 @@ func (n *NodeLogs) Line(line []byte) {
 }
 
 // Parsed counts a line already parsed: ev and err are what parser.Parse
-// returned for it.
+// returned for it. A line its reader cut as too long is counted with err
+// parser.ErrTooLong, unparsed.
 func (n *NodeLogs) Parsed(ev *parser.Event, err error) {
 	n.lines.Inc()
 	if err != nil {
-		if !errors.Is(err, parser.ErrBlank) {
-			n.unparsed.Inc()
+		var se *parser.SyntaxError
+		switch {
+		case errors.Is(err, parser.ErrBlank):
+		case errors.As(err, &se) && int(se.Reason) < len(n.unparsed) && n.unparsed[se.Reason] != nil:
+			n.unparsed[se.Reason].Inc()
+		default: // not returned by Parse
+			n.m.unparsed.WithLabelValues(n.node, "unknown").Inc()
 		}
 		return
 	}

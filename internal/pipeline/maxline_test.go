@@ -84,8 +84,10 @@ func TestRunLongLine(t *testing.T) {
 		testutil.WaitFor(t, node+"'s lines", func() bool {
 			return r.value(t, `storj_log_lines_total{node="`+node+`"}`) == float64(want.Lines)
 		})
-		if got := r.value(t, `storj_log_lines_unparsed_total{node="`+node+`"}`); got != float64(want.Unparsed) {
-			t.Errorf("%s: %v unparsed, report counts %d", node, got, want.Unparsed)
+		for _, reason := range parser.Reasons {
+			if got := r.value(t, `storj_log_lines_unparsed_total{node="`+node+`",reason="`+reason.String()+`"}`); got != float64(want.UnparsedBy[reason]) {
+				t.Errorf("%s: %v unparsed (%s), report counts %d", node, got, reason, want.UnparsedBy[reason])
+			}
 		}
 		if got := r.value(t, `storj_transfers_total{node="`+node+`",action="PUT",result="success",satellite="us1"}`); got != float64(want.Satellites["us1"][parser.PUT].Success) {
 			t.Errorf("%s: %v PUT successes on us1, report counts %d", node, got, want.Satellites["us1"][parser.PUT].Success)
