@@ -17,6 +17,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/storagenode-exporter/storagenode-exporter/internal/config"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/service"
 )
 
 // CLI is the command line. Each command has a file of its own.
@@ -49,7 +50,11 @@ func (f LogFlags) New(w io.Writer) *slog.Logger {
 }
 
 func main() {
-	if code, ok := runAsService(os.Args[1:]); ok { // started by the Windows service manager
+	if code, ok := service.RunIfService(os.Args[1:], func(args []string) service.Serve { // started by the Windows service manager
+		return func(ctx context.Context, listening chan<- net.Addr) int {
+			return runWith(args, os.Stdin, os.Stdout, os.Stderr, listening, ctx)
+		}
+	}); ok {
 		os.Exit(code)
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

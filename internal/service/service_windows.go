@@ -1,24 +1,24 @@
 //go:build windows
 
-package main
+package service
 
 import (
-	"context"
-	"net"
-	"os"
 	"time"
 
 	"golang.org/x/sys/windows/svc"
 )
 
-// runAsService runs args as a Windows service when the service manager
+// RunIfService runs args as a Windows service when the service manager
 // started the process (ok is true), and returns the exit status; otherwise
-// it does nothing (ok is false) and main runs args as a command.
-func runAsService(args []string) (code int, ok bool) {
+// it does nothing (ok is false) and the caller runs args as a command.
+// run returns the Serve of a command line: the service's, followed by the
+// start parameters (sc.exe start storagenode-exporter --log.level debug),
+// if any.
+func RunIfService(args []string, run func(args []string) Serve) (code int, ok bool) {
 	if is, err := svc.IsWindowsService(); err != nil || !is {
 		return 0, false
 	}
-	h := &windowsService{args: args}
+	h := &windowsService{args: args, run: run}
 	// The name is not looked at for a service in a process of its own.
 	if err := svc.Run("storagenode-exporter", h); err != nil {
 		return 1, true
@@ -26,66 +26,63 @@ func runAsService(args []string) (code int, ok bool) {
 	return h.code, true
 }
 
-// windowsService is the svc.Handler: it translates between svc and
-// runService (service.go).
+// windowsService is the svc.Handler: it translates between svc and Run.
 type windowsService struct {
 	args []string
+	run  func(args []string) Serve
 	code int
 }
 
 // Execute runs the service's command line, followed by the start
-// parameters (sc.exe start storagenode-exporter --log.level debug), if
-// any. A non-zero exit status is reported as a service-specific error.
+// parameters, if any. A non-zero exit status is reported as a
+// service-specific error.
 func (s *windowsService) Execute(startArgs []string, r <-chan svc.ChangeRequest, status chan<- svc.Status) (bool, uint32) {
 	args := s.args
 	if len(startArgs) > 1 { // startArgs[0] is the service's name
 		args = append(append([]string(nil), args...), startArgs[1:]...)
 	}
-	m := &windowsManager{status: status, requests: make(chan serviceCmd), done: make(chan struct{})}
+	m := &windowsManager{status: status, requests: make(chan Cmd), done: make(chan struct{})}
 	defer close(m.done)
 	go m.translate(r)
 	ticker := time.NewTicker(time.Second)
 	defer ticker.Stop()
-	s.code = runService(m, ticker.C, func(ctx context.Context, listening chan<- net.Addr) int {
-		return runWith(args, os.Stdin, os.Stdout, os.Stderr, listening, ctx)
-	})
+	s.code = Run(m, ticker.C, s.run(args))
 	return s.code != 0, uint32(s.code)
 }
 
-// windowsManager is the serviceManager of svc's channels.
+// windowsManager is the Manager of svc's channels.
 type windowsManager struct {
 	status   chan<- svc.Status
-	requests chan serviceCmd
+	requests chan Cmd
 	done     chan struct{}
 }
 
-func (m *windowsManager) Requests() <-chan serviceCmd { return m.requests }
+func (m *windowsManager) Requests() <-chan Cmd { return m.requests }
 
-func (m *windowsManager) Report(st serviceStatus) {
+func (m *windowsManager) Report(st Status) {
 	s := svc.Status{CheckPoint: st.CheckPoint, WaitHint: uint32(st.WaitHint / time.Millisecond)}
 	switch st.State {
-	case serviceStartPending:
+	case StartPending:
 		s.State = svc.StartPending
-	case serviceRunning:
+	case Running:
 		s.State, s.Accepts = svc.Running, svc.AcceptStop|svc.AcceptShutdown
-	case serviceStopPending:
+	case StopPending:
 		s.State = svc.StopPending
 	}
 	m.status <- s
 }
 
-// translate passes the change requests on as serviceCmds until Execute
-// returns.
+// translate passes the change requests on as Cmds until Execute returns.
 func (m *windowsManager) translate(r <-chan svc.ChangeRequest) {
 	for c := range r {
-		var cmd serviceCmd
+		var cmd Cmd
 		switch c.Cmd {
 		case svc.Interrogate:
-			cmd = serviceInterrogate
+			cmd = Interrogate
 		case svc.Stop:
-			cmd = serviceStop
+			cmd = Stop
 		case svc.Shutdown:
-			cmd = serviceShutdown
+			cmd = Shutdown
 		default:
 			continue
 		}
