@@ -2,9 +2,9 @@ package main
 
 import (
 	"fmt"
-	"net/http"
-	"strings"
 	"time"
+
+	"github.com/storagenode-exporter/storagenode-exporter/internal/config"
 )
 
 // MinPollInterval is the shortest --nodeapi.poll-interval: each poll makes
@@ -28,7 +28,7 @@ func (c *ServeCmd) Validate() error {
 	if c.DBRetention < 0 {
 		return fmt.Errorf("--db.retention %v: want 0 (keep every event) or a positive duration such as 168h", c.DBRetention)
 	}
-	if err := checkTelemetryPath(c.Web.TelemetryPath); err != nil {
+	if err := config.CheckTelemetryPath(c.Web.TelemetryPath); err != nil {
 		return err
 	}
 	for _, s := range c.Node {
@@ -37,35 +37,4 @@ func (c *ServeCmd) Validate() error {
 		}
 	}
 	return nil
-}
-
-// checkTelemetryPath accepts a path for /metrics that serve can register:
-// starting with "/", without the pattern syntax of net/http, and not a path
-// serve serves something else at ("/" is the landing page).
-func checkTelemetryPath(p string) error {
-	switch {
-	case p == "":
-		return fmt.Errorf("--web.telemetry-path is empty: want a path such as /metrics")
-	case p[0] != '/':
-		return fmt.Errorf("--web.telemetry-path %q does not start with /: want a path such as /metrics", p)
-	case p == "/" || p == "/healthz":
-		return fmt.Errorf("--web.telemetry-path %q is where serve answers %s: choose another path such as /metrics", p,
-			map[string]string{"/": "its landing page", "/healthz": "health checks"}[p])
-	case strings.ContainsAny(p, "{} \t\r\n?#"):
-		return fmt.Errorf("--web.telemetry-path %q: want a plain path (no spaces, braces, ? or #) such as /metrics", p)
-	}
-	// What net/http refuses (by panicking) is an error too.
-	var err error
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("--web.telemetry-path %q: %v", p, r)
-			}
-		}()
-		mux := http.NewServeMux()
-		mux.Handle("/healthz", http.NotFoundHandler())
-		mux.Handle("/", http.NotFoundHandler())
-		mux.Handle(p, http.NotFoundHandler())
-	}()
-	return err
 }
