@@ -272,7 +272,7 @@ func (h *watchHub) dispatch(w *fsnotify.Watcher, ev fsnotify.Event) {
 	}
 	name := filepath.Clean(ev.Name)
 	if d := h.dirs[name]; d != nil {
-		if ev.Has(fsnotify.Remove|fsnotify.Rename) && d.watching {
+		if ev.Op&(fsnotify.Remove|fsnotify.Rename) != 0 && d.watching {
 			// The directory itself went away and its watch with it: the
 			// pollers rely on their tickers, and try to watch it again at
 			// each tick.

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -143,4 +144,53 @@ func cancelStates(t *testing.T) []cancelState {
 		{"following", func(t *testing.T, p string) { testutil.AppendFile(t, p, "a\n") }, func(s Stats) bool { return s.Open }},
 	}
 	return append(states, unixCancelStates(notRegular)...)
+}
+
+// The followed file's directory is removed and made again: the follower
+// polls meanwhile, reads the new file, and watches the new directory. (The
+// old directory's removal is only reported once the follower closed the
+// removed file it still held, which kept the directory's entry alive: when
+// it moves to the new file.)
+func TestWatchedDirectoryRemovedAndBack(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "logs")
+	must(t, os.Mkdir(dir, 0o755))
+	path := filepath.Join(dir, "node.log")
+	testutil.AppendFile(t, path, "")
+	f := New(Config{Path: path, PollInterval: 10 * time.Millisecond})
+	lines := make(chan string, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- f.Run(ctx, func(l []byte) error {
+			lines <- string(l)
+			return nil
+		})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run returned %v", err)
+		}
+	}()
+	testutil.WaitFor(t, "the file open", func() bool { return f.Stats().Open })
+	if !hub.watching(dir) {
+		t.Skip("file notifications unavailable here")
+	}
+	must(t, os.RemoveAll(dir))
+	must(t, os.Mkdir(dir, 0o755))
+	testutil.AppendFile(t, path, "back\n")
+	select {
+	case l := <-lines:
+		if l != "back" {
+			t.Fatalf("got %q", l)
+		}
+	case <-time.After(timeout):
+		t.Fatal("the new file's line was not read")
+	}
+	testutil.WaitFor(t, "the new directory watched", func() bool {
+		hub.mu.Lock()
+		defer hub.mu.Unlock()
+		d := hub.dirs[dir]
+		return d != nil && d.watching && slices.Contains(hub.w.WatchList(), dir) && f.Stats().Rotations == 1
+	})
 }
