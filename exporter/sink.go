@@ -6,15 +6,17 @@ import "github.com/prometheus/client_golang/prometheus"
 // (cmd's live sink) updates them; exporter defines them, so that every
 // metric family has one home, and neither package imports the other.
 type SinkMetrics struct {
-	// Dropped counts transfer events not written because the buffer was
-	// full: storj_sink_dropped_events_total{node}.
+	// Dropped counts a stream's transfer events not written because the
+	// buffer was full or their write failed:
+	// storj_sink_dropped_events_total{node}.
 	Dropped *prometheus.CounterVec
 	// Lag is the events counted but not committed yet:
 	// storj_sink_lag_events{node}.
 	Lag *prometheus.GaugeVec
 	// WriteErrors counts failed batches: storj_sink_write_errors_total.
 	WriteErrors prometheus.Counter
-	// FileLag is the bytes of a followed file not in the sink yet:
+	// FileLag is the bytes of a followed file not in the sink yet, set
+	// after every write, failed ones included:
 	// storj_sink_file_lag_bytes{node}.
 	FileLag *prometheus.GaugeVec
 }
@@ -24,7 +26,7 @@ func NewSinkMetrics(reg prometheus.Registerer) *SinkMetrics {
 	m := &SinkMetrics{
 		Dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "storj_sink_dropped_events_total",
-			Help: "Transfer events not written to the sink because its buffer was full (the database fell behind).",
+			Help: "Transfer events of a TCP or stdin node not written to the sink: its buffer was full (the database fell behind) or their write failed.",
 		}, []string{"node"}),
 		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "storj_sink_lag_events",

@@ -20,7 +20,7 @@ func TestSinkMetrics(t *testing.T) {
 	m.Lag.WithLabelValues("Piped").Set(7)
 	m.WriteErrors.Inc()
 	m.FileLag.WithLabelValues("Local").Set(1234)
-	const want = `# HELP storj_sink_dropped_events_total Transfer events not written to the sink because its buffer was full (the database fell behind).
+	const want = `# HELP storj_sink_dropped_events_total Transfer events of a TCP or stdin node not written to the sink: its buffer was full (the database fell behind) or their write failed.
 # TYPE storj_sink_dropped_events_total counter
 storj_sink_dropped_events_total{node="Piped"} 3
 # HELP storj_sink_file_lag_bytes Bytes of a followed log file not yet in the sink (a last line without newline included).

@@ -59,7 +59,9 @@ type Options struct {
 	// long write of another writer). 0 means DefaultBusyTimeout.
 	BusyTimeout time.Duration
 	// ReadOnly opens the file for queries only: it must exist, and no
-	// migration is run (an older schema is an error).
+	// migration is run (an older schema is an error). A file in a
+	// directory this process may not write (where SQLite cannot make the
+	// WAL's index file) is read as immutable when it has no WAL content.
 	ReadOnly bool
 
 	// Heartbeat is how often the locks held (Acquire) are renewed; 0 means
@@ -124,29 +126,118 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	} else {
 		q += ""
 	}
-	pool, err := sql.Open("sqlite", "file:"+uriPath(path)+q)
-	if err != nil {
-		return nil, fail(err)
-	}
-	pool.SetMaxOpenConns(4)
-	pool.SetConnMaxIdleTime(time.Minute)
 	if opts.Heartbeat <= 0 {
 		opts.Heartbeat = DefaultHeartbeat
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db := &DB{path: path, ro: opts.ReadOnly, sql: pool, heartbeat: opts.Heartbeat, heartbeatTicks: opts.HeartbeatTicks,
+	db := &DB{path: path, ro: opts.ReadOnly, heartbeat: opts.Heartbeat, heartbeatTicks: opts.HeartbeatTicks,
 		now: opts.Now, locks: map[int64]*Lock{}}
-	if err := db.open(ctx); err != nil {
-		pool.Close()
+	err := db.connect(ctx, q)
+	if err != nil && opts.ReadOnly && isReadOnlyError(err) && !hasWAL(path) {
+		// SQLite could not make the WAL's index (-shm) beside the file: a
+		// directory we may not write. Nothing waits in a WAL, so the file
+		// alone is the database: read it as immutable.
+		err = db.connect(ctx, q+"&immutable=1")
+	}
+	if err != nil {
+		var ce *CorruptError
+		if errors.As(err, &ce) {
+			return nil, err
+		}
+		if isCorrupt(err) {
+			return nil, &CorruptError{Path: path, Detail: describe(err).Error()}
+		}
 		return nil, fail(err)
 	}
 	return db, nil
 }
 
+// connect opens the pool with the DSN's query q and checks the database.
+func (db *DB) connect(ctx context.Context, q string) error {
+	pool, err := sql.Open("sqlite", "file:"+uriPath(db.path)+q)
+	if err != nil {
+		return err
+	}
+	pool.SetMaxOpenConns(4)
+	pool.SetConnMaxIdleTime(time.Minute)
+	db.sql = pool
+	if err := db.open(ctx); err != nil {
+		pool.Close()
+		db.sql = nil
+		return err
+	}
+	return nil
+}
+
+// CorruptError is Open's error for a database file whose pages are
+// damaged (PRAGMA quick_check, or SQLite meeting the damage): it names the
+// file and what to do.
+type CorruptError struct {
+	Path   string
+	Detail string // the first problems quick_check reports, or SQLite's error
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("sink: open %s: the database is corrupt (%s): move it aside (mv %s %s.corrupt, with its -wal and -shm files if any) "+
+		"and start again: serve and ingest create a new database, and ingest refills it from the node's logs", e.Path, e.Detail, e.Path, e.Path)
+}
+
+// quickCheck runs PRAGMA quick_check: every page of the file is read and
+// checked for consistency (not the indexes' contents against their
+// tables), so that a damaged file is refused at Open rather than failing
+// later writes one by one.
+func quickCheck(ctx context.Context, pool *sql.DB, path string) error {
+	var problems []string
+	rows, err := pool.QueryContext(ctx, "PRAGMA quick_check(5)")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return err
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return &CorruptError{Path: path, Detail: "PRAGMA quick_check: " + strings.Join(problems, "; ")}
+	}
+	return nil
+}
+
+func isCorrupt(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CORRUPT
+}
+
+func isReadOnlyError(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	c := se.Code() & 0xff
+	return c == sqlite3.SQLITE_READONLY || c == sqlite3.SQLITE_CANTOPEN
+}
+
+// hasWAL reports whether a WAL file with content lies beside path.
+func hasWAL(path string) bool {
+	fi, err := os.Stat(path + "-wal")
+	return err == nil && fi.Size() > 0
+}
+
 func (db *DB) open(ctx context.Context) error {
 	if err := db.sql.PingContext(ctx); err != nil {
+		return err
+	}
+	if err := quickCheck(ctx, db.sql, db.path); err != nil {
 		return err
 	}
 	if db.ro {

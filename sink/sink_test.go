@@ -89,15 +89,47 @@ func TestCorruptFile(t *testing.T) {
 		b[i] = 0xa5
 	}
 	os.WriteFile(path, b, 0o644)
-	db, err := Open(ctx, path, Options{})
-	if err == nil {
-		defer db.Close()
-		_, err = Analyze(ctx, db, AnalyzeOptions{})
-		if err == nil {
-			err = db.WriteBatch(ctx, manyEvents(100, testStart.Add(time.Hour)), nil)
+	for _, ro := range []bool{false, true} {
+		db, err := Open(ctx, path, Options{ReadOnly: ro})
+		if err == nil { // before PRAGMA quick_check at Open, serve wrote on, each write failing
+			db.Close()
+			t.Fatalf("read-only %v: a database with corrupted pages opened", ro)
 		}
+		var ce *CorruptError
+		if !errors.As(err, &ce) || ce.Path != path {
+			t.Errorf("read-only %v: %T %v, want a *CorruptError", ro, err, err)
+		}
+		wantErr(t, err, "sink: open "+path+": the database is corrupt (", "move it aside (mv "+path+" "+path+".corrupt")
 	}
-	wantErr(t, err, path, "malformed")
+}
+
+// A file whose content is intact but for one page's header: quick_check
+// names the problem at Open.
+func TestQuickCheckAtOpen(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "q.db")
+	db := openTest(t, path)
+	writeEvents(t, db, 20_000, testStart)
+	var pageSize, pages int64
+	db.SQL().QueryRow("PRAGMA page_size").Scan(&pageSize)
+	db.SQL().QueryRow("PRAGMA page_count").Scan(&pages)
+	db.Close()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a b-tree page of the events, its page type byte made invalid
+	if _, err := f.WriteAt([]byte{0x42}, (pages/2)*pageSize); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, err = Open(ctx, path, Options{})
+	var ce *CorruptError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "move it aside") {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Log(err)
 }
 
 // Another process holding the write lock: the writer waits for the busy

@@ -230,6 +230,9 @@ func (s *liveSink) run(ctx context.Context) {
 		for _, e := range batch {
 			c := s.counter(e.Node)
 			s.lag.WithLabelValues(e.Node).Set(float64(c.Add(-1)))
+			if err != nil { // a stream cannot be read again: they are lost
+				s.dropped.WithLabelValues(e.Node).Inc()
+			}
 		}
 		batch = batch[:0]
 	}
@@ -308,6 +311,7 @@ func (s *liveSink) fileCommitted(node, path string) func(int64, error) {
 	lag := s.fileLag.WithLabelValues(node)
 	failing := false
 	return func(lagBytes int64, err error) {
+		lag.Set(float64(lagBytes)) // after a failed write too: what the sink does not hold
 		switch {
 		case err != nil:
 			s.errors.Inc()
@@ -315,11 +319,9 @@ func (s *liveSink) fileCommitted(node, path string) func(int64, error) {
 				logger.Error("sink: reading the log into the database failed; retrying", "err", err)
 				failing = true
 			}
-			return
 		case failing:
 			logger.Info("sink: writing again")
 			failing = false
 		}
-		lag.Set(float64(lagBytes))
 	}
 }
