@@ -37,27 +37,37 @@ func ValidID(s string) bool {
 	if len(s) > maxIDLength {
 		return false
 	}
+	// The number, in 32-bit limbs, least significant first: 10 limbs hold
+	// 320 bits, 37 bytes are 296.
+	var n [(rawBytes + 3) / 4]uint32
+	for i := range len(s) {
+		d := digits[s[i]]
+		if d < 0 {
+			return false
+		}
+		carry := uint64(d)
+		for j := range n {
+			t := uint64(n[j])*58 + carry
+			n[j], carry = uint32(t), t>>32
+		}
+		if carry != 0 {
+			return false
+		}
+	}
+	if n[len(n)-1]>>(8*(rawBytes-4*(len(n)-1))) != 0 {
+		return false // more than 37 bytes
+	}
 	var b [rawBytes]byte // big-endian
+	for i := range b {
+		k := rawBytes - 1 - i // byte k of the number, from the least significant
+		b[i] = byte(n[k/4] >> (8 * (k % 4)))
+	}
+	// The decoding is the leading '1's as zero bytes, then the number's
+	// bytes without leading zeros: 37 bytes when those counts agree.
 	ones := 0
 	for ones < len(s) && s[ones] == '1' {
 		ones++
 	}
-	for i := range len(s) {
-		carry := int(digits[s[i]])
-		if carry < 0 {
-			return false
-		}
-		for j := rawBytes - 1; j >= 0; j-- {
-			carry += 58 * int(b[j])
-			b[j] = byte(carry)
-			carry >>= 8
-		}
-		if carry != 0 {
-			return false // more than 37 bytes
-		}
-	}
-	// The decoding is the leading '1's as zero bytes, then the number's
-	// bytes without leading zeros: 37 bytes when those counts agree.
 	zeros := 0
 	for zeros < rawBytes && b[zeros] == 0 {
 		zeros++

@@ -1,7 +1,10 @@
 package satellites_test
 
 import (
+	"crypto/sha256"
+	"math/big"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -144,5 +147,49 @@ func TestLabelsConcurrent(t *testing.T) {
 		if len(got[g]) != 17 || got[g]["other"] != 48 {
 			t.Errorf("goroutine %d: %d labels, %d other; want 17 and 48", g, len(got[g]), got[g]["other"])
 		}
+	}
+}
+
+// Base58Check texts of 35 to 39 bytes, with a matching checksum and up to
+// three leading zero bytes, are valid only at 37 bytes (version, 32, 4).
+func TestValidIDLength(t *testing.T) {
+	const alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+	encode := func(b []byte) string { // as btcutil's base58.Encode, with math/big
+		var out []byte
+		for n := new(big.Int).SetBytes(b); n.Sign() > 0; {
+			var m big.Int
+			n.DivMod(n, big.NewInt(58), &m)
+			out = append(out, alphabet[m.Int64()])
+		}
+		for i := 0; i < len(b) && b[i] == 0; i++ {
+			out = append(out, '1')
+		}
+		slices.Reverse(out)
+		return string(out)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range 5000 {
+		b := make([]byte, 35+i%5)
+		for j := range b {
+			b[j] = byte(r.Uint32())
+		}
+		for j := range (i / 5) % 4 {
+			b[j] = 0
+		}
+		h := sha256.Sum256(b[:len(b)-4])
+		h = sha256.Sum256(h[:])
+		copy(b[len(b)-4:], h[:])
+		if s := encode(b); satellites.ValidID(s) != (len(b) == 37) {
+			t.Fatalf("ValidID(%q) = %v for %d bytes", s, !(len(b) == 37), len(b))
+		}
+		if len(b) == 37 && b[0] != 0 && len(encode(append([]byte{1}, b...))) <= 51 {
+			// a valid ID's bytes under a byte more: its last 37 bytes check
+			if s := encode(append([]byte{1}, b...)); satellites.ValidID(s) {
+				t.Fatalf("ValidID(%q) for 38 bytes whose last 37 are valid", s)
+			}
+		}
+	}
+	if satellites.ValidID(strings.Repeat("z", 51)) {
+		t.Error("51 z's (more than 37 bytes) valid")
 	}
 }
