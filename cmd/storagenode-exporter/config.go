@@ -1,15 +1,11 @@
 package main
 
 import (
-	"fmt"
-	"net"
-	"os"
 	"strings"
 
 	"github.com/alecthomas/kong"
 
 	"github.com/storagenode-exporter/storagenode-exporter/internal/config"
-	"github.com/storagenode-exporter/storagenode-exporter/internal/pipeline"
 )
 
 // configResolver gives kong the file's values for the flags the command line
@@ -57,63 +53,4 @@ func configPath(args []string) string {
 		}
 	}
 	return ""
-}
-
-// parseNodeSpec reads NAME:SOURCE[:API], the predecessor's syntax. SOURCE
-// is a file path (Windows paths such as C:\logs\node.log included), a
-// host:port log stream, or - for standard input; API is an http(s) URL.
-func parseNodeSpec(s string) (pipeline.NodeSpec, error) {
-	name, rest, ok := strings.Cut(s, ":")
-	if !ok || name == "" || rest == "" {
-		return pipeline.NodeSpec{}, fmt.Errorf("--node %q: want NAME:SOURCE[:API]", s)
-	}
-	spec := pipeline.NodeSpec{Name: name}
-	for _, scheme := range []string{":http://", ":https://"} {
-		if i := strings.Index(rest, scheme); i >= 0 {
-			spec.API = rest[i+1:]
-			rest = rest[:i]
-			break
-		}
-	}
-	if rest == "" {
-		return pipeline.NodeSpec{}, fmt.Errorf("--node %q: no log source", s)
-	}
-	if _, err := os.Stat(rest); err != nil { // a file named like host:port wins
-		if msg := config.CheckHostPort(rest); msg != "" {
-			return pipeline.NodeSpec{}, fmt.Errorf("--node %q: %s", s, msg)
-		}
-	}
-	spec.Source, spec.Kind = rest, classifySource(rest)
-	return spec, nil
-}
-
-func classifySource(src string) pipeline.SourceKind {
-	if src == "-" {
-		return pipeline.SourceStdin
-	}
-	if len(src) >= 3 && src[1] == ':' && (src[2] == '\\' || src[2] == '/') &&
-		('a' <= src[0]|0x20 && src[0]|0x20 <= 'z') {
-		return pipeline.SourceFile // C:\... or C:/...
-	}
-	if strings.ContainsAny(src, `/\`) {
-		return pipeline.SourceFile
-	}
-	if host, port, err := net.SplitHostPort(src); err == nil && host != "" && isDigits(port) {
-		if _, err := os.Stat(src); err != nil { // a file named like host:port wins
-			return pipeline.SourceTCP
-		}
-	}
-	return pipeline.SourceFile
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }

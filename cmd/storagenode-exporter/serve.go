@@ -122,7 +122,7 @@ func (c *ServeCmd) nodes(cfg *config.Config) ([]pipeline.NodeSpec, error) {
 	var specs []pipeline.NodeSpec
 	if len(c.Node) > 0 {
 		for _, s := range c.Node {
-			spec, err := parseNodeSpec(s)
+			spec, err := pipeline.ParseNodeSpec(s)
 			if err != nil {
 				return nil, err
 			}
@@ -130,7 +130,7 @@ func (c *ServeCmd) nodes(cfg *config.Config) ([]pipeline.NodeSpec, error) {
 		}
 	} else if cfg != nil {
 		for _, n := range cfg.Nodes {
-			specs = append(specs, pipeline.NodeSpec{Name: n.Name, Source: n.Log, Kind: classifySource(n.Log), API: n.API})
+			specs = append(specs, pipeline.NodeSpec{Name: n.Name, Source: n.Log, Kind: pipeline.ClassifySource(n.Log), API: n.API})
 		}
 	}
 	if len(specs) == 0 {

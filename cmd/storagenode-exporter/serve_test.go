@@ -25,7 +25,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/storagenode-exporter/storagenode-exporter/forward"
-	"github.com/storagenode-exporter/storagenode-exporter/internal/pipeline"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
 	"github.com/storagenode-exporter/storagenode-exporter/nodeapi/nodeapitest"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
@@ -374,31 +373,6 @@ func TestConfigFile(t *testing.T) {
 	stderr.Reset()
 	if code := run([]string{"serve"}, strings.NewReader(""), io.Discard, &stderr); code != 1 || !strings.Contains(stderr.String(), "no node") {
 		t.Errorf("no node: exit %d, %s", code, stderr.String())
-	}
-}
-
-func TestParseNodeSpec(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]pipeline.NodeSpec{
-		"My-Node:/var/log/storagenode.log":                        {Name: "My-Node", Source: "/var/log/storagenode.log", Kind: pipeline.SourceFile},
-		"My-Node:/var/log/storagenode.log:http://localhost:14002": {Name: "My-Node", Source: "/var/log/storagenode.log", Kind: pipeline.SourceFile, API: "http://localhost:14002"},
-		`Win:C:\Program Files\Storj\Storage Node\storagenode.log`: {Name: "Win", Source: `C:\Program Files\Storj\Storage Node\storagenode.log`, Kind: pipeline.SourceFile},
-		`Win:C:\logs\node.log:http://127.0.0.1:14002`:             {Name: "Win", Source: `C:\logs\node.log`, Kind: pipeline.SourceFile, API: "http://127.0.0.1:14002"},
-		"Remote:192.168.1.10:9999":                                {Name: "Remote", Source: "192.168.1.10:9999", Kind: pipeline.SourceTCP},
-		"Remote:nas.local:9999:https://nas.local:14002":           {Name: "Remote", Source: "nas.local:9999", Kind: pipeline.SourceTCP, API: "https://nas.local:14002"},
-		"V6:[2001:db8::1]:9999":                                   {Name: "V6", Source: "[2001:db8::1]:9999", Kind: pipeline.SourceTCP},
-		"Piped:-":                                                 {Name: "Piped", Source: "-", Kind: pipeline.SourceStdin},
-		"Rel:node.log":                                            {Name: "Rel", Source: "node.log", Kind: pipeline.SourceFile},
-	} {
-		got, err := parseNodeSpec(in)
-		if err != nil || got != want {
-			t.Errorf("parseNodeSpec(%q) = %+v, %v; want %+v", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "NoSource", ":x", "A:", "A::http://x"} {
-		if _, err := parseNodeSpec(bad); err == nil {
-			t.Errorf("parseNodeSpec(%q) accepted", bad)
-		}
 	}
 }
 

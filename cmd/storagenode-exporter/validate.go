@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/storagenode-exporter/storagenode-exporter/internal/config"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/pipeline"
 )
 
 // MinPollInterval is the shortest --nodeapi.poll-interval: each poll makes
@@ -32,7 +33,7 @@ func (c *ServeCmd) Validate() error {
 		return err
 	}
 	for _, s := range c.Node {
-		if _, err := parseNodeSpec(s); err != nil {
+		if _, err := pipeline.ParseNodeSpec(s); err != nil {
 			return err
 		}
 	}
