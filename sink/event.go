@@ -92,7 +92,8 @@ func ReputationFrom(node string, ev *parser.Event) Reputation {
 // counts the revision: the sink holds what the node says now, and that it
 // changed.
 type Paystub struct {
-	Node string
+	Node   string
+	NodeID string // the node's identity (nodeapi.Dashboard.NodeID): another node given the same name has its own rows
 	nodeapi.Paystub
 	// Revisions is how often the node returned other figures for the
 	// period (set by queries; Write ignores it).

@@ -30,7 +30,7 @@ func fixturePaystubs(t *testing.T, node, from, to string) []Paystub {
 	}
 	out := make([]Paystub, len(stubs))
 	for i, p := range stubs {
-		out[i] = Paystub{Node: node, Paystub: p}
+		out[i] = Paystub{Node: node, NodeID: "id-of-" + node, Paystub: p}
 	}
 	return out
 }
@@ -127,6 +127,24 @@ func TestPaystubsOncePerPeriod(t *testing.T) {
 		t.Errorf("%d rows revised, want 1", revised)
 	}
 
+	// Another node given the same name (another identity): its paystubs
+	// are its own, not revisions of the first one's.
+	other := fixturePaystubs(t, "n1", "2026-07", "2026-07")
+	for i := range other {
+		other[i].NodeID = "another identity"
+		other[i].Paid++
+	}
+	b = &Batch{Paystubs: other}
+	if err := db.Write(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if b.PaystubsAdded != 4 || len(b.PaystubsRevised) != 0 {
+		t.Errorf("another identity named n1: added %d, revised %d", b.PaystubsAdded, len(b.PaystubsRevised))
+	}
+	if n := len(storedPaystubs(t, db, "n1")); n != 60 {
+		t.Errorf("n1: %d paystubs, want 56 + 4", n)
+	}
+
 	// Another node's paystubs are its own; a node without any has none.
 	if err := db.Write(ctx, &Batch{Paystubs: fixturePaystubs(t, "n2", "2026-06", "2026-07")}); err != nil {
 		t.Fatal(err)
@@ -134,7 +152,7 @@ func TestPaystubsOncePerPeriod(t *testing.T) {
 	if n := len(storedPaystubs(t, db, "n2")); n != 8 {
 		t.Errorf("n2: %d paystubs", n)
 	}
-	if n := len(storedPaystubs(t, db, "")); n != 64 {
+	if n := len(storedPaystubs(t, db, "")); n != 68 {
 		t.Errorf("every node: %d paystubs", n)
 	}
 }

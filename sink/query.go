@@ -280,20 +280,21 @@ func (s *Selection) Hourly(ctx context.Context) ([]HourCount, error) {
 }
 
 // Paystubs returns the paystubs the sink holds of the selected node (of
-// every node when none is), by node, satellite ID and period. They are not
+// every node when none is), by node name, node ID, satellite ID and
+// period. They are not
 // windowed: a paystub is a month's statement, kept whole and never pruned.
 func (s *Selection) Paystubs(ctx context.Context) ([]Paystub, error) {
-	q := `SELECT node_name, satellite_id, period, created, codes, ` + paystubFigures + `, revisions FROM paystubs`
+	q := `SELECT node_name, node_id, satellite_id, period, created, codes, ` + paystubFigures + `, revisions FROM paystubs`
 	var args []any
 	if s.node != "" {
 		q += " WHERE node_name = ?"
 		args = append(args, s.node)
 	}
 	var out []Paystub
-	err := eachRow(ctx, s.db.sql, q+" ORDER BY node_name, satellite_id, period", args, func(r *sql.Rows) error {
+	err := eachRow(ctx, s.db.sql, q+" ORDER BY node_name, node_id, satellite_id, period", args, func(r *sql.Rows) error {
 		var p Paystub
 		var created sql.NullString
-		if err := r.Scan(&p.Node, &p.SatelliteID, &p.Period, &created, &p.Codes, &p.CompAtRest, &p.CompGet, &p.CompPut,
+		if err := r.Scan(&p.Node, &p.NodeID, &p.SatelliteID, &p.Period, &created, &p.Codes, &p.CompAtRest, &p.CompGet, &p.CompPut,
 			&p.CompGetRepair, &p.CompPutRepair, &p.CompGetAudit, &p.Held, &p.Owed, &p.Disposed, &p.Paid, &p.Distributed,
 			&p.Revisions); err != nil {
 			return err

@@ -126,10 +126,13 @@ CREATE TABLE writers (
 
 	// 4: the node API's paystubs, one row per node, satellite and period,
 	// so that the history survives the node's own database being wiped.
-	// Amounts are micro-dollars (1e-6 US$) as the node sends them.
+	// The node is its name and its identity: a name given to another node
+	// keeps that node's paystubs apart. Amounts are micro-dollars (1e-6
+	// US$) as the node sends them.
 	`
 CREATE TABLE paystubs (
 	node_name       TEXT NOT NULL,
+	node_id         TEXT NOT NULL,     -- the node's NodeID (its identity, which a wiped database keeps)
 	satellite_id    TEXT NOT NULL,     -- the NodeID
 	period          TEXT NOT NULL,     -- YYYY-MM
 	created         TEXT,              -- when the satellite issued it; NULL when not sent
@@ -148,7 +151,7 @@ CREATE TABLE paystubs (
 	stored          TEXT NOT NULL,     -- when the sink first stored it
 	changed         TEXT,              -- when the node last returned other figures for it; NULL: never
 	revisions       INTEGER NOT NULL DEFAULT 0, -- how often it did
-	PRIMARY KEY (node_name, satellite_id, period)
+	PRIMARY KEY (node_name, node_id, satellite_id, period)
 ) WITHOUT ROWID;
 `,
 }

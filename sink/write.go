@@ -204,8 +204,8 @@ func prepareWriter(ctx context.Context, conn interface {
 				used_percent, trash_percent, available_percent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			ex(&w.compIns, `INSERT OR IGNORE INTO hashstore_compaction_history (node_name, satellite, store, last_run_iso, duration,
 				data_reclaimed_bytes, data_rewritten_bytes, table_load, trash_percent) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)`),
-			ex(&w.payIns, `INSERT INTO paystubs (node_name, satellite_id, period, created, codes, `+paystubFigures+`, stored)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+			ex(&w.payIns, `INSERT INTO paystubs (node_name, node_id, satellite_id, period, created, codes, `+paystubFigures+`, stored)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
 			ex(&w.payUpd, paystubUpdate()),
 		)
 	})
@@ -586,11 +586,12 @@ func paystubUpdate() string {
 	set := make([]string, len(cols))
 	differ := make([]string, len(cols))
 	for i, c := range cols {
-		set[i] = fmt.Sprintf("%s = ?%d", c, i+4)
-		differ[i] = fmt.Sprintf("%s IS NOT ?%d", c, i+4)
+		set[i] = fmt.Sprintf("%s = ?%d", c, i+5)
+		differ[i] = fmt.Sprintf("%s IS NOT ?%d", c, i+5)
 	}
-	return fmt.Sprintf("UPDATE paystubs SET %s, changed = ?%d, revisions = revisions + 1 WHERE node_name = ?1 AND satellite_id = ?2 AND period = ?3 AND (%s)",
-		strings.Join(set, ", "), len(cols)+4, strings.Join(differ, " OR "))
+	return fmt.Sprintf("UPDATE paystubs SET %s, changed = ?%d, revisions = revisions + 1 "+
+		"WHERE node_name = ?1 AND node_id = ?2 AND satellite_id = ?3 AND period = ?4 AND (%s)",
+		strings.Join(set, ", "), len(cols)+5, strings.Join(differ, " OR "))
 }
 
 func (p *Paystub) figures() []any {
@@ -612,7 +613,7 @@ func (w *writer) paystubs(ids *idCache, b *Batch) error {
 		if !p.Created.IsZero() {
 			created = textTime(p.Created)
 		}
-		args := append([]any{p.Node, p.SatelliteID, p.Period, created, p.Codes}, p.figures()...)
+		args := append([]any{p.Node, p.NodeID, p.SatelliteID, p.Period, created, p.Codes}, p.figures()...)
 		res, err := execStmt(w.payUpd, append(args, now)...)
 		if err != nil {
 			return err

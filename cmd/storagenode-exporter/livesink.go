@@ -152,8 +152,12 @@ func (s *liveSink) pollAPI() {
 		if snap.Paystubs != nil && snap.PaystubsTime.After(s.stubs[snap.Node]) {
 			s.stubs[snap.Node] = snap.PaystubsTime
 			s.mu.Lock()
+			var id string
+			if snap.Dashboard != nil {
+				id = snap.Dashboard.NodeID
+			}
 			for _, ps := range snap.Paystubs {
-				s.history.Paystubs = append(s.history.Paystubs, sink.Paystub{Node: snap.Node, Paystub: ps})
+				s.history.Paystubs = append(s.history.Paystubs, sink.Paystub{Node: snap.Node, NodeID: id, Paystub: ps})
 			}
 			s.mu.Unlock()
 		}

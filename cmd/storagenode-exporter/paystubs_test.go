@@ -66,6 +66,7 @@ func TestServeSinkPaystubsSurviveWipe(t *testing.T) {
 	}
 	var doc struct {
 		Paystubs []struct {
+			NodeID    string `json:"node_id"`
 			Satellite string
 			Months    int
 			Periods   []struct{ Period string }
@@ -83,6 +84,9 @@ func TestServeSinkPaystubsSurviveWipe(t *testing.T) {
 	for _, p := range doc.Paystubs {
 		if p.Months != 14 || len(p.Periods) != 14 || p.Periods[0].Period != "2025-06" || p.Periods[13].Period != "2026-07" {
 			t.Errorf("report --db %s: %d months %+v, want 2025-06 .. 2026-07", p.Satellite, p.Months, p.Periods)
+		}
+		if p.NodeID != "1muqRDK3ntpF65pB1qswmWrEm7x78HRNEjZuEc5g9wSXY5KwFt" { // testdata/nodeapi/earnings/sno.json
+			t.Errorf("report --db %s: node ID %q", p.Satellite, p.NodeID)
 		}
 		if p.Satellite == "us1" && p.Totals.Paid != 24.399365 {
 			t.Errorf("report --db us1 paid %v, want 24.399365", p.Totals.Paid)

@@ -64,6 +64,7 @@ type Analysis struct {
 // (nodeapi.PaystubTotals, micro-dollars).
 type SatellitePaystubs struct {
 	Node        string
+	NodeID      string // the node's identity; a name given to two nodes shows each apart
 	Satellite   string // the satellite's name (us1) or ID
 	SatelliteID string
 	Periods     []sink.Paystub
@@ -232,8 +233,9 @@ func Analyze(ctx context.Context, db *sink.DB, opts Options) (*Analysis, error) 
 	}
 	for _, p := range stubs {
 		n := len(a.Paystubs)
-		if n == 0 || a.Paystubs[n-1].Node != p.Node || a.Paystubs[n-1].SatelliteID != p.SatelliteID {
-			a.Paystubs = append(a.Paystubs, SatellitePaystubs{Node: p.Node, Satellite: parser.SatelliteName(p.SatelliteID), SatelliteID: p.SatelliteID})
+		if n == 0 || a.Paystubs[n-1].Node != p.Node || a.Paystubs[n-1].NodeID != p.NodeID || a.Paystubs[n-1].SatelliteID != p.SatelliteID {
+			a.Paystubs = append(a.Paystubs, SatellitePaystubs{Node: p.Node, NodeID: p.NodeID,
+				Satellite: parser.SatelliteName(p.SatelliteID), SatelliteID: p.SatelliteID})
 			n++
 		}
 		sp := &a.Paystubs[n-1]
@@ -244,6 +246,9 @@ func Analyze(ctx context.Context, db *sink.DB, opts Options) (*Analysis, error) 
 		x, y := &a.Paystubs[i], &a.Paystubs[j]
 		if x.Node != y.Node {
 			return x.Node < y.Node
+		}
+		if x.NodeID != y.NodeID {
+			return x.NodeID < y.NodeID
 		}
 		return x.Satellite < y.Satellite
 	})
@@ -358,7 +363,7 @@ func writePaystubsText(p func(string, ...any), flush func(), sats []SatellitePay
 	p("\n========== PAYSTUBS (US DOLLARS) ==========\n")
 	for _, s := range sats {
 		first, last := s.Periods[0].Period, s.Periods[len(s.Periods)-1].Period
-		p("\n%s, %s: %d months, %s to %s\n", s.Node, s.Satellite, len(s.Periods), first, last)
+		p("\n%s, %s: %d months, %s to %s (node ID %s)\n", s.Node, s.Satellite, len(s.Periods), first, last, orUnknown(s.NodeID))
 		p("period\tearned\theld\treturned\tpaid\tdistributed\tcodes\n")
 		for _, m := range s.Periods {
 			codes := m.Codes
@@ -403,6 +408,7 @@ type jsonAnalysis struct {
 
 type jsonPaystubs struct {
 	Node        string        `json:"node"`
+	NodeID      string        `json:"node_id"`
 	Satellite   string        `json:"satellite"`
 	SatelliteID string        `json:"satellite_id"`
 	Months      int           `json:"months"`
@@ -469,7 +475,7 @@ func WriteJSON(w io.Writer, a *Analysis) error {
 	}
 	for _, s := range a.Paystubs {
 		t := s.Totals
-		js := jsonPaystubs{Node: s.Node, Satellite: s.Satellite, SatelliteID: s.SatelliteID, Months: len(s.Periods),
+		js := jsonPaystubs{Node: s.Node, NodeID: s.NodeID, Satellite: s.Satellite, SatelliteID: s.SatelliteID, Months: len(s.Periods),
 			Totals: jsonTotals{Paid: nodeapi.Dollars(t.Paid), Held: nodeapi.Dollars(t.Held), Returned: nodeapi.Dollars(t.Returned),
 				Undistributed: nodeapi.Dollars(t.Undistributed)}}
 		for _, m := range s.Periods {

@@ -19,6 +19,9 @@ import (
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
 )
 
+// fixtureNodeID is the nodeID of testdata/nodeapi/earnings/sno.json.
+const fixtureNodeID = "1muqRDK3ntpF65pB1qswmWrEm7x78HRNEjZuEc5g9wSXY5KwFt"
+
 // storeFixturePaystubs stores what the fixture node of
 // testdata/nodeapi/<version> returns for the months from..to, as serve
 // stores a poll's paystubs.
@@ -40,7 +43,7 @@ func storeFixturePaystubs(t *testing.T, db *sink.DB, node, version, from, to str
 	}
 	b := &sink.Batch{}
 	for _, p := range stubs {
-		b.Paystubs = append(b.Paystubs, sink.Paystub{Node: node, Paystub: p})
+		b.Paystubs = append(b.Paystubs, sink.Paystub{Node: node, NodeID: fixtureNodeID, Paystub: p})
 	}
 	if err := db.Write(context.Background(), b); err != nil {
 		t.Fatal(err)
