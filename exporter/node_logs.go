@@ -9,7 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/storagenode-exporter/storagenode-exporter/internal/satellites"
-	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
 	"github.com/storagenode-exporter/storagenode-exporter/pairing"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 )
@@ -45,28 +44,28 @@ type NodeOptions struct {
 // satellite label value. It is safe for concurrent use.
 type ScoreBoard struct {
 	mu sync.Mutex
-	m  map[string]map[string]nodeapi.Scores
+	m  map[string]map[string]Scores
 }
 
-var _ nodeapi.ScoreSource = (*ScoreBoard)(nil)
+var _ ScoreSource = (*ScoreBoard)(nil)
 
 // NewScoreBoard returns an empty ScoreBoard.
-func NewScoreBoard() *ScoreBoard { return &ScoreBoard{m: map[string]map[string]nodeapi.Scores{}} }
+func NewScoreBoard() *ScoreBoard { return &ScoreBoard{m: map[string]map[string]Scores{}} }
 
-func (b *ScoreBoard) set(node, satellite string, s nodeapi.Scores) {
+func (b *ScoreBoard) set(node, satellite string, s Scores) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.m[node] == nil {
-		b.m[node] = map[string]nodeapi.Scores{}
+		b.m[node] = map[string]Scores{}
 	}
 	b.m[node][satellite] = s
 }
 
 // LogScores returns a copy of a node's scores by satellite.
-func (b *ScoreBoard) LogScores(node string) map[string]nodeapi.Scores {
+func (b *ScoreBoard) LogScores(node string) map[string]Scores {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := make(map[string]nodeapi.Scores, len(b.m[node]))
+	out := make(map[string]Scores, len(b.m[node]))
 	for k, v := range b.m[node] {
 		out[k] = v
 	}
@@ -200,7 +199,7 @@ func (n *NodeLogs) Event(ev *parser.Event) {
 	case parser.KindReputation:
 		if sat := n.sat(ev.Satellite); n.opts.Scores != nil && satellites.Own(sat) {
 			r := ev.Reputation
-			n.opts.Scores.set(n.node, sat, nodeapi.Scores{Audit: r.AuditScore, Suspension: r.SuspensionScore, Online: r.OnlineScore})
+			n.opts.Scores.set(n.node, sat, Scores{Audit: r.AuditScore, Suspension: r.SuspensionScore, Online: r.OnlineScore})
 		}
 	case parser.KindCompaction:
 		n.compaction(ev)

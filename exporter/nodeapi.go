@@ -24,7 +24,7 @@ type NodeAPIOptions struct {
 	// ("node scores updated"). They fill the three score gauges of a node
 	// whose API is not served (down, stale or not configured), so that each
 	// series has one owner: the API while it answers, else the log.
-	LogScores nodeapi.ScoreSource
+	LogScores ScoreSource
 	// LogOnlyNodes are nodes without a poller whose log scores are exported.
 	LogOnlyNodes []string
 }
