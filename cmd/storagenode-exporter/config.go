@@ -27,6 +27,7 @@ func configResolver(c *config.Config) kong.Resolver {
 	set("db.retention", c.DBRetention)
 	set("nodeapi.timeout", c.NodeAPI.Timeout)
 	set("nodeapi.poll-interval", c.NodeAPI.PollInterval)
+	set("max-line-length", c.MaxLineLength)
 	for name, v := range map[string]*bool{"from-beginning": c.FromBeginning,
 		"nodeapi.discover": c.NodeAPI.Discover, "nodeapi.expose-wallet": c.NodeAPI.ExposeWallet} {
 		if v != nil {

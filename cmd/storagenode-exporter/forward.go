@@ -10,11 +10,12 @@ import (
 
 // ForwardCmd streams a local log file to remote `serve` instances over TCP.
 type ForwardCmd struct {
-	Listen        string   `default:"127.0.0.1:9999" help:"Address to listen on (host:port)."`
-	Allow         []string `placeholder:"CIDR" help:"Also accept clients from this network (repeatable, or comma-separated); loopback clients are always accepted."`
-	FromBeginning bool     `help:"Send every client that connects the file from its start, then its new lines, instead of only the lines written after it connected."`
-	MaxClients    int      `default:"64" help:"Most clients connected at a time; further connections are closed at once (counted, logged at debug and at most once a minute at warn)."`
-	File          string   `arg:"" name:"file" help:"Log file to follow through rotation." type:"path"`
+	Listen        string    `default:"127.0.0.1:9999" help:"Address to listen on (host:port)."`
+	Allow         []string  `placeholder:"CIDR" help:"Also accept clients from this network (repeatable, or comma-separated); loopback clients are always accepted."`
+	FromBeginning bool      `help:"Send every client that connects the file from its start, then its new lines, instead of only the lines written after it connected."`
+	MaxClients    int       `default:"64" help:"Most clients connected at a time; further connections are closed at once (counted, logged at debug and at most once a minute at warn)."`
+	Lines         lineLimit `embed:""`
+	File          string    `arg:"" name:"file" help:"Log file to follow through rotation." type:"path"`
 }
 
 // Validate checks the flags before anything runs (exit status 2).
@@ -39,6 +40,7 @@ func (c *ForwardCmd) Run(ctx context.Context, env *Env) error {
 		Path:          c.File,
 		FromBeginning: c.FromBeginning,
 		MaxClients:    c.MaxClients,
+		MaxLine:       c.Lines.MaxLineLength,
 		Logger:        env.Logger,
 	})
 	// forward.Server warns when it listens on a non-loopback address

@@ -22,10 +22,11 @@ type IngestCmd struct {
 	GeoIP     struct {
 		Database string `help:"GeoIP2/GeoLite2/DB-IP City or Country mmdb. Default: look in /usr/share/GeoIP, /var/lib/GeoIP and the working directory, else the embedded country database." placeholder:"FILE"`
 	} `embed:"" prefix:"geoip."`
-	BatchSize   int      `default:"50000" help:"Events committed per transaction."`
-	Progress    string   `default:"auto" enum:"auto,bar,lines,none" help:"Progress on stderr: a bar (auto: when stderr is a terminal), plain lines, or none."`
-	OpenMetrics string   `name:"openmetrics" help:"Also write the log-derived counters (the names serve exposes, one sample a minute) as OpenMetrics to this file, for promtool tsdb create-blocks-from openmetrics." placeholder:"OUT"`
-	Files       []string `arg:"" optional:"" name:"NAME:FILE" help:"Log files, plain or gzip-compressed, as NAME:FILE where NAME is the node. A rotated set (node.log.3.gz node.log.2 node.log.1 node.log, or a shell glob of it) is read oldest first whatever the order given."`
+	BatchSize   int       `default:"50000" help:"Events committed per transaction."`
+	Lines       lineLimit `embed:""`
+	Progress    string    `default:"auto" enum:"auto,bar,lines,none" help:"Progress on stderr: a bar (auto: when stderr is a terminal), plain lines, or none."`
+	OpenMetrics string    `name:"openmetrics" help:"Also write the log-derived counters (the names serve exposes, one sample a minute) as OpenMetrics to this file, for promtool tsdb create-blocks-from openmetrics." placeholder:"OUT"`
+	Files       []string  `arg:"" optional:"" name:"NAME:FILE" help:"Log files, plain or gzip-compressed, as NAME:FILE where NAME is the node. A rotated set (node.log.3.gz node.log.2 node.log.1 node.log, or a shell glob of it) is read oldest first whatever the order given."`
 }
 
 // Validate checks the flags before anything runs (exit status 2).
@@ -58,5 +59,5 @@ func (c *IngestCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error
 	}
 	env.Logger.Info("raw-event sink", "db", loc.Path, "from", loc.From)
 	return ingest.Run(ctx, db, plan, ingest.Options{GeoIPDatabase: c.GeoIP.Database, NoGeoIP: c.NoGeoIP, BatchSize: c.BatchSize,
-		Progress: c.Progress, OpenMetrics: c.OpenMetrics, Stdout: env.Stdout, Stderr: env.Stderr, Logger: env.Logger})
+		MaxLine: c.Lines.MaxLineLength, Progress: c.Progress, OpenMetrics: c.OpenMetrics, Stdout: env.Stdout, Stderr: env.Stderr, Logger: env.Logger})
 }

@@ -11,12 +11,14 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/alecthomas/kong"
 
 	"github.com/storagenode-exporter/storagenode-exporter/internal/config"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/service"
 )
 
@@ -68,7 +70,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // cliVars are the variables the CLI's tags use.
 func cliVars() kong.Vars {
 	return kong.Vars{"listen_address": DefaultListenAddress, "discover_api": DiscoverAPI, "version": versionLine(),
-		"db_rule": config.DBDefaultRule, "db_default": config.DefaultDBHere()}
+		"max_line_length": strconv.Itoa(logfile.DefaultMaxLine),
+		"db_rule":         config.DBDefaultRule, "db_default": config.DefaultDBHere()}
 }
 
 // runWith is run with a channel told the listen address once serve listens,

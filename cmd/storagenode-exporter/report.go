@@ -20,6 +20,7 @@ import (
 type ReportCmd struct {
 	Format  string        `default:"text" enum:"text,json" help:"Output format (${enum})."`
 	Workers int           `default:"0" help:"Parsing goroutines (0: one per CPU)."`
+	Lines   lineLimit     `embed:""`
 	DB      string        `name:"db" help:"Answer from the sink's database instead of log files: the report plus the most-downloaded pieces, top errors by satellite and action, sizes and hourly success rates. Without log files and without --db, serve's default database is read: ${db_rule}; here: ${db_default}." placeholder:"PATH"`
 	Node    string        `help:"With --db: only this node."`
 	Since   time.Duration `help:"With --db: only the events of this last span (e.g. 24h); 0 for all."`
@@ -72,6 +73,7 @@ func (c *ReportCmd) Run(ctx context.Context, env *Env) error {
 		return dbreport.WriteText(env.Stdout, a)
 	}
 	counter := report.NewCounter()
+	counter.MaxLine = c.Lines.MaxLineLength
 	failed := 0
 	for _, path := range logfile.SortRotated(c.Files) { // rotated sets oldest first, as the node wrote them
 		if err := c.read(env, counter, path); err != nil {

@@ -33,6 +33,7 @@ type ServeCmd struct {
 	Config        string        `help:"YAML configuration file with the same settings as the flags (flags override it)." type:"path" placeholder:"FILE"`
 	Node          []string      `sep:"none" help:"A node to follow, as NAME:SOURCE[:API]. SOURCE is a log file, host:port of a log stream (storagenode-exporter forward), or - for standard input; API is the node API URL (http://host:14002). Repeat for more nodes." placeholder:"NAME:SOURCE[:API]"`
 	FromBeginning bool          `help:"Read existing log files from their start instead of their end."`
+	Lines         lineLimit     `embed:""`
 	Demo          bool          `help:"Serve a built-in sample node (a log generated live and a sample node API), no node needed. Listens on 127.0.0.1:29651 and keeps no database unless --web.listen-address or --db is given."`
 	DB            string        `name:"db" help:"SQLite database of the raw-event sink (every transfer outcome, for report and ingest); \"\" turns it off. Default: ${db_rule}; here: ${db_default}." placeholder:"PATH"`
 	DBRetention   time.Duration `name:"db.retention" default:"168h" help:"How long the sink keeps events (pruned in the background); 0 keeps them all."`
@@ -79,7 +80,7 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error 
 	}
 	reg := prometheus.NewRegistry()
 	opts := pipeline.Options{
-		Nodes: specs, FromBeginning: c.FromBeginning, Stdin: env.Stdin, GeoIPDatabase: c.GeoIP.Database,
+		Nodes: specs, FromBeginning: c.FromBeginning, MaxLine: c.Lines.MaxLineLength, Stdin: env.Stdin, GeoIPDatabase: c.GeoIP.Database,
 		NodeAPI: pipeline.NodeAPIOptions{Timeout: c.NodeAPI.Timeout, PollInterval: c.NodeAPI.PollInterval,
 			Discover: c.NodeAPI.Discover, DiscoverURL: c.NodeAPI.DiscoverURL, ExposeWallet: c.NodeAPI.ExposeWallet},
 		Web:    pipeline.WebOptions{ListenAddress: c.Web.ListenAddress, TelemetryPath: c.Web.TelemetryPath, ConfigFile: c.Web.ConfigFile},

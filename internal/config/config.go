@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 )
 
 // Config is the YAML configuration file (--config). It holds the same
@@ -29,11 +31,13 @@ import (
 // naming the file, the line and the key; see checkConfig. A field's
 // `check` tag says what its value must be beyond its Go type: "duration"
 // (time.ParseDuration), optionally with a bound ("duration > 0",
-// "duration >= 1s"), "one of a,b,c", or "log source" (host:port with a
+// "duration >= 1s"), "one of a,b,c", "line length" (a number of bytes
+// within logfile.CheckMaxLine's bounds), or "log source" (host:port with a
 // port, when it is of that form).
 type Config struct {
 	Nodes         []NodeConfig `yaml:"nodes"`
 	FromBeginning *bool        `yaml:"from-beginning"`
+	MaxLineLength *string      `yaml:"max-line-length" check:"line length"`
 	DB            *string      `yaml:"db"`
 	DBRetention   *string      `yaml:"db-retention" check:"duration >= 0"`
 	Web           struct {
@@ -280,6 +284,13 @@ func (c *configChecker) value(k, v *yaml.Node, f reflect.StructField, key, under
 				if op == ">" && d <= b || op == ">=" && d < b {
 					c.add(k, "key %q%s: %q is not %s %s", key, under, v.Value, op, bound)
 				}
+			}
+		case check == "line length":
+			n, err := strconv.ParseInt(v.Value, 10, 64)
+			if err != nil {
+				c.add(k, "key %q%s: %q is not a whole number of bytes", key, under, v.Value)
+			} else if msg := logfile.CheckMaxLine(n); msg != "" {
+				c.add(k, "key %q%s: %s", key, under, msg)
 			}
 		case check == "log source":
 			if _, err := os.Stat(v.Value); err != nil {
