@@ -65,6 +65,9 @@ type FeedOptions struct {
 	// OnCommit, when set, is told after each write the bytes of the
 	// followed file not in the sink yet, and the error of a failed write.
 	OnCommit func(lagBytes int64, err error)
+	// MaxLine is the longest line a catch-up reads, as the follower's
+	// limit (0: logfile.DefaultMaxLine).
+	MaxLine int
 }
 
 // feedFile is a file the counting path read lines from.
@@ -101,7 +104,7 @@ func (db *DB) NewFeed(node, path string, opts FeedOptions) *Feed {
 	}
 	f := &Feed{db: db, node: node, path: path, opts: opts, notify: make(chan struct{}, 1),
 		state: &readState{pair: pairing.New(pairing.Options{}), comp: map[compKey]compAcc{}}}
-	f.in = db.NewIngester(node, IngestOptions{Workers: 1, BatchSize: opts.BatchRows, Lock: opts.Lock, Follow: true})
+	f.in = db.NewIngester(node, IngestOptions{Workers: 1, BatchSize: opts.BatchRows, Lock: opts.Lock, Follow: true, MaxLine: opts.MaxLine})
 	return f
 }
 
