@@ -79,7 +79,7 @@ func TestIngestMatchesReport(t *testing.T) {
 		t.Run(filepath.Base(files[0]), func(t *testing.T) {
 			db := openTest(t, filepath.Join(t.TempDir(), "s.db"))
 			res := ingest(t, db, "n1", IngestOptions{BatchSize: 97}, files...)
-			a, err := Analyze(context.Background(), db, AnalyzeOptions{})
+			a, err := storedSummary(context.Background(), db)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,7 +94,7 @@ func TestIngestMatchesReport(t *testing.T) {
 			}
 			outcomes += want.NoAction.Total()
 			if a.Events != outcomes || res[0].Events != outcomes {
-				t.Errorf("events: analysis %d, ingest %d, report %d", a.Events, res[0].Events, outcomes)
+				t.Errorf("events: stored %d, ingest %d, report %d", a.Events, res[0].Events, outcomes)
 			}
 		})
 	}
@@ -396,7 +396,7 @@ func TestIngestPartialLastLine(t *testing.T) {
 	if res.From != int64(len(head)) || res.To != int64(len(data)) {
 		t.Errorf("second: %+v", res)
 	}
-	a, _ := Analyze(context.Background(), db, AnalyzeOptions{})
+	a, _ := storedSummary(context.Background(), db)
 	compareSummaries(t, &a.Summary, reportOf(t, fixtureLog))
 
 	gz := filepath.Join(dir, "cut.log.gz")

@@ -217,7 +217,7 @@ func TestReadOnlyOption(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ro.Close()
-	if a, err := Analyze(ctx, ro, AnalyzeOptions{}); err != nil || a.Events != 10 {
+	if a, err := storedSummary(ctx, ro); err != nil || a.Events != 10 {
 		t.Errorf("analyze: %v, %+v", err, a)
 	}
 	wantErr(t, ro.WriteBatch(ctx, manyEvents(1, testStart), nil), path, "read-only")
@@ -352,7 +352,7 @@ func TestConcurrentWriters(t *testing.T) {
 		}()
 		go func() {
 			defer wg.Done()
-			if _, err := Analyze(ctx, db, AnalyzeOptions{}); err != nil {
+			if _, err := storedSummary(ctx, db); err != nil {
 				errs <- err
 			}
 		}()
@@ -419,7 +419,7 @@ func TestMigrateFromV1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := Analyze(ctx, db, AnalyzeOptions{})
+	a, err := storedSummary(ctx, db)
 	if err != nil || a.Events != 4 || a.Summary.UploadsRejected != 1 {
 		t.Errorf("after migration: %v %+v", err, a)
 	}

@@ -7,23 +7,22 @@ import (
 	"github.com/storagenode-exporter/storagenode-exporter/report"
 )
 
-// AnalyzeOptions and Analyze are the tests' view of what the sink holds:
-// report's summary of the stored events, counted from the query API with
-// report's rules as report --db (package report/dbreport) counts them.
-// dbreport imports sink, so sink's own tests cannot use it.
-type AnalyzeOptions struct{}
-
-type analysis struct {
+// storedSummary is the tests' view of what the sink holds: report's
+// summary of the stored events, counted from the query API with report's
+// rules as report --db (package report/dbreport, whose Analyze is the real
+// one) counts them. dbreport imports sink, so sink's own tests cannot use
+// it.
+type stored struct {
 	Events  int64
 	Summary report.Summary
 }
 
-func Analyze(ctx context.Context, db *DB, _ AnalyzeOptions) (*analysis, error) {
+func storedSummary(ctx context.Context, db *DB) (*stored, error) {
 	sel, err := db.Select(ctx, "", time.Time{})
 	if err != nil {
 		return nil, err
 	}
-	a := &analysis{}
+	a := &stored{}
 	s := &a.Summary
 	transfers, err := sel.Transfers(ctx)
 	if err != nil {
