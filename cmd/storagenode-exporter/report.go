@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"time"
 
 	"github.com/storagenode-exporter/storagenode-exporter/internal/config"
-	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 	"github.com/storagenode-exporter/storagenode-exporter/report"
 	"github.com/storagenode-exporter/storagenode-exporter/report/dbreport"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
@@ -74,13 +72,9 @@ func (c *ReportCmd) Run(ctx context.Context, env *Env) error {
 	}
 	counter := report.NewCounter()
 	counter.MaxLine = c.Lines.MaxLineLength
-	failed := 0
-	for _, path := range logfile.SortRotated(c.Files) { // rotated sets oldest first, as the node wrote them
-		if err := c.read(env, counter, path); err != nil {
-			fmt.Fprintf(env.Stderr, "storagenode-exporter: report: %s: %v\n", path, err)
-			failed++
-		}
-	}
+	failed := counter.ReadFiles(c.Files, env.Stdin, c.Workers, func(path string, err error) {
+		fmt.Fprintf(env.Stderr, "storagenode-exporter: report: %s: %v\n", path, err)
+	})
 	if failed == len(c.Files) {
 		// Nothing was read: a report of zeros would only hide the errors.
 		if failed == 1 {
@@ -101,42 +95,4 @@ func (c *ReportCmd) Run(ctx context.Context, env *Env) error {
 		return fmt.Errorf("%d of %d files could not be read as storagenode logs", failed, len(c.Files))
 	}
 	return nil
-}
-
-// errNoLogLines is a file's error when it holds lines but not one of them
-// is a storagenode log line: a binary, the wrong file, another program's
-// log.
-var errNoLogLines = errors.New("no storagenode log lines found")
-
-func (c *ReportCmd) read(env *Env, counter *report.Counter, path string) error {
-	var r io.ReadCloser
-	var err error
-	if path == "-" && env.Stdin != nil {
-		r, err = logfile.NewReader(env.Stdin)
-	} else {
-		r, err = logfile.OpenContent(path)
-	}
-	if err != nil {
-		return unwrapPath(err)
-	}
-	defer r.Close()
-	s := &counter.Summary
-	lines, blank, unparsed := s.Lines, s.Blank, s.Unparsed
-	if err := counter.Read(r, c.Workers); err != nil {
-		return unwrapPath(err)
-	}
-	if nonBlank := (s.Lines - lines) - (s.Blank - blank); nonBlank > 0 && s.Unparsed-unparsed == nonBlank {
-		return errNoLogLines // an empty file is no error: a log just rotated is empty
-	}
-	return nil
-}
-
-// unwrapPath drops the path an *os.PathError repeats, since the caller
-// names the file already.
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
-	}
-	return err
 }
