@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -11,6 +13,9 @@ import (
 	"github.com/storagenode-exporter/storagenode-exporter/internal/ingest"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
 )
+
+// IngestMemoryLimit is the Go runtime's soft memory limit for ingest.
+const IngestMemoryLimit = 32 << 20
 
 // IngestCmd loads log files into the sink from their start to their end,
 // then exits.
@@ -22,7 +27,7 @@ type IngestCmd struct {
 	GeoIP     struct {
 		Database string `help:"GeoIP2/GeoLite2/DB-IP City or Country mmdb. Default: look in /usr/share/GeoIP, /var/lib/GeoIP and the working directory, else the embedded country database." placeholder:"FILE"`
 	} `embed:"" prefix:"geoip."`
-	BatchSize   int       `default:"50000" help:"Events committed per transaction."`
+	BatchSize   int       `default:"${ingest_batch}" help:"Events committed per transaction."`
 	Lines       lineLimit `embed:""`
 	Progress    string    `default:"auto" enum:"auto,bar,lines,none" help:"Progress on stderr: a bar (auto: when stderr is a terminal), plain lines, or none."`
 	OpenMetrics string    `name:"openmetrics" help:"Also write the log-derived counters (the names serve exposes, one sample a minute) as OpenMetrics to this file, for promtool tsdb create-blocks-from openmetrics." placeholder:"OUT"`
@@ -32,7 +37,7 @@ type IngestCmd struct {
 // Validate checks the flags before anything runs (exit status 2).
 func (c *IngestCmd) Validate() error {
 	if c.BatchSize < 1 {
-		return fmt.Errorf("--batch-size %d: want at least 1 event per transaction (default 50000)", c.BatchSize)
+		return fmt.Errorf("--batch-size %d: want at least 1 event per transaction (default %d)", c.BatchSize, sink.DefaultIngestBatch)
 	}
 	if c.DBBusy < 0 {
 		return fmt.Errorf("--db.busy-timeout %v: want a positive duration such as 5s", c.DBBusy)
@@ -58,6 +63,12 @@ func (c *IngestCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error
 		return err
 	}
 	env.Logger.Info("raw-event sink", "db", loc.Path, "from", loc.From)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A soft limit: the heap an ingest holds is about 15 MB (batches,
+		// chunks), and without it the collector lets the heap grow to
+		// twice that; GOMEMLIMIT overrides.
+		debug.SetMemoryLimit(IngestMemoryLimit)
+	}
 	return ingest.Run(ctx, db, plan, ingest.Options{GeoIPDatabase: c.GeoIP.Database, NoGeoIP: c.NoGeoIP, BatchSize: c.BatchSize,
 		MaxLine: c.Lines.MaxLineLength, Progress: c.Progress, OpenMetrics: c.OpenMetrics, Stdout: env.Stdout, Stderr: env.Stderr, Logger: env.Logger})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/storagenode-exporter/storagenode-exporter/internal/config"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/service"
+	"github.com/storagenode-exporter/storagenode-exporter/sink"
 )
 
 // CLI is the command line. Each command has a file of its own.
@@ -70,8 +71,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // cliVars are the variables the CLI's tags use.
 func cliVars() kong.Vars {
 	return kong.Vars{"listen_address": DefaultListenAddress, "discover_api": DiscoverAPI, "version": versionLine(),
-		"max_line_length": strconv.Itoa(logfile.DefaultMaxLine),
-		"db_rule":         config.DBDefaultRule, "db_default": config.DefaultDBHere()}
+		"max_line_length": strconv.Itoa(logfile.DefaultMaxLine), "ingest_batch": strconv.Itoa(sink.DefaultIngestBatch),
+		"db_rule": config.DBDefaultRule, "db_default": config.DefaultDBHere()}
 }
 
 // runWith is run with a channel told the listen address once serve listens,
