@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -50,6 +51,9 @@ func TestOneInotifyInstance(t *testing.T) {
 			paths = append(paths, p)
 		}
 	}
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	followers := make([]*Follower, len(paths))
@@ -85,6 +89,15 @@ func TestOneInotifyInstance(t *testing.T) {
 	every("every follower open", func(s Stats) bool { return s.Open })
 	if n := inotifyInstances(t); n != 1 {
 		t.Fatalf("%d inotify instances for %d followers, want 1", n, len(paths))
+	}
+	// An idle follower holds a small buffer (4 KiB, not 64 KiB).
+	var idle runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&idle)
+	if per := (int64(idle.HeapAlloc) - int64(before.HeapAlloc)) / int64(len(paths)); per > 16<<10 {
+		t.Errorf("an idle follower holds %d bytes of heap", per)
+	} else {
+		t.Logf("an idle follower holds %d bytes of heap", per)
 	}
 
 	for _, p := range paths {

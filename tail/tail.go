@@ -133,8 +133,9 @@ func notRegular(path string, fi fs.FileInfo) error {
 }
 
 const (
-	readSize = 64 << 10 // initial buffer size, and the size it shrinks back to
-	minRead  = 16 << 10 // never issue a read into less free space than this
+	initBuf  = 4 << 10  // a follower's buffer at first: what an idle log needs
+	readSize = 64 << 10 // a busy log's buffer, and the size a big one shrinks back to
+	minRead  = 16 << 10 // never issue a read into less free space than this (or half a smaller buffer)
 	bigBuf   = 1 << 20  // a buffer grown beyond this is shrunk when possible
 )
 
@@ -306,7 +307,7 @@ func (f *Follower) RunPos(ctx context.Context, emit func(line []byte, pos Pos) e
 		done: ctx.Done(),
 		emit: emit,
 		max:  f.cfg.MaxLine,
-		buf:  make([]byte, readSize),
+		buf:  make([]byte, initBuf),
 	}
 	defer r.closeFile()
 
@@ -355,6 +356,7 @@ type runner struct {
 	// read after them are dropped up to the line's newline.
 	buf              []byte
 	start, scan, end int
+	full             bool // the last read filled the free space: more may wait
 	max              int
 	cut              bool
 	cutStart         int64
@@ -544,7 +546,9 @@ func (r *runner) drain() (ok bool, err error) {
 		default:
 		}
 		r.makeRoom()
+		free := len(r.buf) - r.end
 		n, rerr := r.file.Read(r.buf[r.end:])
+		r.full = n == free
 		if n > 0 {
 			r.end += n
 			r.setOffset(r.offset + int64(n))
@@ -564,26 +568,33 @@ func (r *runner) drain() (ok bool, err error) {
 	}
 }
 
-// makeRoom ensures there are at least minRead free bytes after r.end,
-// compacting, growing or shrinking the buffer as needed. The buffer grows
-// to at most max+readSize bytes: split leaves at most max pending.
+// makeRoom ensures there are at least minRead free bytes after r.end (half
+// the buffer while it is smaller than that), compacting, growing or
+// shrinking the buffer as needed. The buffer starts small (initBuf, so a
+// thousand idle followers hold 4 MB, not 64) and doubles up to readSize
+// while reads fill it; it grows to at most max+readSize bytes: split leaves
+// at most max pending.
 func (r *runner) makeRoom() {
 	pending := r.end - r.start
 	if pending == 0 {
 		r.start, r.scan, r.end = 0, 0, 0
 	}
 	if len(r.buf) > bigBuf && pending <= readSize/2 {
-		nb := make([]byte, readSize)
-		r.moveTo(nb)
+		r.moveTo(make([]byte, readSize))
 		return
 	}
-	if len(r.buf)-r.end >= minRead {
+	if r.full && len(r.buf) < readSize {
+		r.moveTo(make([]byte, 2*len(r.buf))) // more is waiting: read more at once
+		return
+	}
+	want := min(minRead, len(r.buf)/2)
+	if len(r.buf)-r.end >= want {
 		return
 	}
 	if r.start > 0 {
 		r.moveTo(r.buf)
 	}
-	if len(r.buf)-r.end < minRead {
+	if len(r.buf)-r.end < want {
 		size := 2 * len(r.buf)
 		if size > r.max+readSize {
 			size = max(r.max+readSize, r.end+minRead)
