@@ -7,7 +7,7 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/storagenode-exporter/storagenode-exporter/internal/linechunk"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 )
 
@@ -172,8 +172,8 @@ func (ch *chunk) parse() {
 // error what was read still counts.
 func split(r io.Reader, maxLine int, emit func(buf []byte, tooLong bool)) error {
 	get := func() []byte { return *bufPool.Get().(*[]byte) }
-	opts := linechunk.Options{Get: get, MaxLine: maxLine, KeepTail: true, TailOnError: true}
-	return linechunk.Split(r, opts, func(c linechunk.Chunk) bool {
+	opts := logfile.ChunkOptions{Get: get, MaxLine: maxLine, KeepTail: true, TailOnError: true}
+	return logfile.SplitChunks(r, opts, func(c logfile.Chunk) bool {
 		emit(c.Buf, c.TooLong)
 		return true
 	})

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/storagenode-exporter/storagenode-exporter/internal/linechunk"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 	"io"
 	"io/fs"
@@ -387,7 +386,7 @@ func openLog(path string) (*logSource, error) {
 	s.prefix = make([]byte, FingerprintSize)
 	n := 0
 	if err == nil {
-		n, err = linechunk.Fill(content, s.prefix)
+		n, err = logfile.Fill(content, s.prefix)
 		if err != nil && err != io.EOF {
 			return nil, fmt.Errorf("%s: %w", path, readErr(err))
 		}
@@ -884,8 +883,8 @@ func splitLines(r io.Reader, start int64, keepTail bool, size, maxLine int, emit
 		}
 		return *chunkPool.Get().(*[]byte)
 	}
-	opts := linechunk.Options{Get: get, Start: start, MaxLine: maxLine, KeepTail: keepTail}
-	err := linechunk.Split(r, opts, func(c linechunk.Chunk) bool {
+	opts := logfile.ChunkOptions{Get: get, Start: start, MaxLine: maxLine, KeepTail: keepTail}
+	err := logfile.SplitChunks(r, opts, func(c logfile.Chunk) bool {
 		ch := &chunk{start: c.Start, end: c.End, buf: c.Buf, tooLong: c.TooLong, done: make(chan struct{})}
 		if c.TooLong {
 			ch.buf = nil

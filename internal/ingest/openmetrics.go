@@ -5,7 +5,6 @@ import (
 
 	"github.com/storagenode-exporter/storagenode-exporter/backfill"
 	"github.com/storagenode-exporter/storagenode-exporter/exporter"
-	"github.com/storagenode-exporter/storagenode-exporter/internal/linechunk"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
 )
@@ -16,7 +15,7 @@ const openMetricsChunk = 1 << 20
 // WriteOpenMetrics writes the log-derived counters of the plan's files,
 // every line of each, oldest first per node, with timestamps to out
 // (package backfill). It reads the files through the one reader of logs
-// (internal/logfile, internal/linechunk), with maxLine the longest line
+// (internal/logfile and its chunks), with maxLine the longest line
 // held (0: logfile.DefaultMaxLine); a longer line is not counted. It runs
 // after the sink's ingest rather than in the same pass: that one skips
 // what the database holds already, this one covers every line given. A
@@ -50,7 +49,7 @@ func WriteOpenMetrics(out string, plan *Plan, countries sink.Countries, maxLine 
 				continue
 			}
 			var lineErr error
-			_ = linechunk.Split(r, linechunk.Options{Get: get, MaxLine: maxLine, KeepTail: true}, func(c linechunk.Chunk) bool {
+			_ = logfile.SplitChunks(r, logfile.ChunkOptions{Get: get, MaxLine: maxLine, KeepTail: true}, func(c logfile.Chunk) bool {
 				if c.TooLong {
 					return true // never parsed
 				}

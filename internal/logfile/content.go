@@ -12,7 +12,7 @@ import (
 // or gzip-compressed, told by the content and not by the name (logrotate's
 // node.log.2 is compressed without a .gz when delaycompress meets
 // compresscmd, and copies get renamed), rotated sets oldest first
-// (SortRotated), and cut into chunks of whole lines by package linechunk.
+// (SortRotated), and cut into chunks of whole lines (SplitChunks, chunk.go).
 
 // gzipMagic are the first bytes of every gzip stream (RFC 1952).
 var gzipMagic = [2]byte{0x1f, 0x8b}

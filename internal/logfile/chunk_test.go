@@ -1,4 +1,4 @@
-package linechunk_test
+package logfile_test
 
 import (
 	"errors"
@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/storagenode-exporter/storagenode-exporter/internal/linechunk"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 )
 
@@ -20,10 +19,10 @@ type chunkAt struct {
 	start int64
 }
 
-func split(t *testing.T, r io.Reader, opts linechunk.Options) ([]chunkAt, error) {
+func split(t *testing.T, r io.Reader, opts logfile.ChunkOptions) ([]chunkAt, error) {
 	t.Helper()
 	var got []chunkAt
-	err := linechunk.Split(r, opts, func(c linechunk.Chunk) bool {
+	err := logfile.SplitChunks(r, opts, func(c logfile.Chunk) bool {
 		if c.TooLong || c.End != c.Start+int64(len(c.Buf)) {
 			t.Errorf("chunk %q at %d: End %d, TooLong %v", c.Buf, c.Start, c.End, c.TooLong)
 		}
@@ -33,11 +32,11 @@ func split(t *testing.T, r io.Reader, opts linechunk.Options) ([]chunkAt, error)
 	return got, err
 }
 
-func TestSplit(t *testing.T) {
+func TestSplitChunks(t *testing.T) {
 	t.Parallel()
 	get := func() []byte { return make([]byte, 8) }
 	in := "aaa\nbbb\ncccccccccccccccc\ndd"
-	got, err := split(t, strings.NewReader(in), linechunk.Options{Get: get, Start: 100})
+	got, err := split(t, strings.NewReader(in), logfile.ChunkOptions{Get: get, Start: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,23 +52,23 @@ func TestSplit(t *testing.T) {
 	if whole.String() != "aaa\nbbb\ncccccccccccccccc\n" {
 		t.Errorf("without KeepTail: %q", whole.String())
 	}
-	got, _ = split(t, strings.NewReader(in), linechunk.Options{Get: get, KeepTail: true})
+	got, _ = split(t, strings.NewReader(in), logfile.ChunkOptions{Get: get, KeepTail: true})
 	if last := got[len(got)-1].text; !strings.HasSuffix(last, "dd") {
 		t.Errorf("KeepTail: last chunk %q", last)
 	}
 	// a read error: whole lines are emitted, the tail only with TailOnError
 	broken := io.MultiReader(strings.NewReader("x\ny"), errReader{})
-	got, err = split(t, broken, linechunk.Options{Get: get})
+	got, err = split(t, broken, logfile.ChunkOptions{Get: get})
 	if !errors.Is(err, io.ErrUnexpectedEOF) || len(got) != 1 || got[0].text != "x\n" {
 		t.Errorf("error: %v %+v", err, got)
 	}
-	got, _ = split(t, io.MultiReader(strings.NewReader("x\ny"), errReader{}), linechunk.Options{Get: get, TailOnError: true})
+	got, _ = split(t, io.MultiReader(strings.NewReader("x\ny"), errReader{}), logfile.ChunkOptions{Get: get, TailOnError: true})
 	if len(got) != 1 || got[0].text != "x\ny" {
 		t.Errorf("TailOnError: %+v", got)
 	}
 	// emit can stop the reading
 	n := 0
-	linechunk.Split(strings.NewReader(strings.Repeat("1234567\n", 10)), linechunk.Options{Get: get}, func(linechunk.Chunk) bool { n++; return false })
+	logfile.SplitChunks(strings.NewReader(strings.Repeat("1234567\n", 10)), logfile.ChunkOptions{Get: get}, func(logfile.Chunk) bool { n++; return false })
 	if n != 1 {
 		t.Errorf("%d chunks after emit said stop", n)
 	}
@@ -88,10 +87,10 @@ type line struct {
 }
 
 // lines splits the chunks Split emits into lines.
-func lines(t *testing.T, r io.Reader, opts linechunk.Options) ([]line, error) {
+func lines(t *testing.T, r io.Reader, opts logfile.ChunkOptions) ([]line, error) {
 	t.Helper()
 	var got []line
-	err := linechunk.Split(r, opts, func(c linechunk.Chunk) bool {
+	err := logfile.SplitChunks(r, opts, func(c logfile.Chunk) bool {
 		if c.TooLong {
 			got = append(got, line{string(c.Buf), c.Start, c.End, true})
 			return true
@@ -134,7 +133,7 @@ func want(in string, limit int, keepTail bool) []line {
 	return out
 }
 
-func TestSplitTooLong(t *testing.T) {
+func TestSplitChunksTooLong(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 2000 {
@@ -150,7 +149,7 @@ func TestSplitTooLong(t *testing.T) {
 		size, limit, keepTail := 1+rng.IntN(24), 1+rng.IntN(24), rng.IntN(2) == 0
 		get := func() []byte { return make([]byte, size) }
 		// a reader that returns a few bytes at a time, as a pipe does
-		got, err := lines(t, iotest.HalfReader(strings.NewReader(in)), linechunk.Options{Get: get, MaxLine: limit, KeepTail: keepTail})
+		got, err := lines(t, iotest.HalfReader(strings.NewReader(in)), logfile.ChunkOptions{Get: get, MaxLine: limit, KeepTail: keepTail})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,17 +160,17 @@ func TestSplitTooLong(t *testing.T) {
 }
 
 // A cut line's last bytes at a read error are handed over with TailOnError.
-func TestSplitTooLongAtError(t *testing.T) {
+func TestSplitChunksTooLongAtError(t *testing.T) {
 	t.Parallel()
 	get := func() []byte { return make([]byte, 8) }
 	in := io.MultiReader(strings.NewReader("ab\n"+strings.Repeat("x", 50)), errReader{})
-	got, err := lines(t, in, linechunk.Options{Get: get, MaxLine: 10, TailOnError: true})
+	got, err := lines(t, in, logfile.ChunkOptions{Get: get, MaxLine: 10, TailOnError: true})
 	wantLines := []line{{"ab", 0, 3, false}, {"xxxxxxxxxx", 3, 53, true}}
 	if !errors.Is(err, io.ErrUnexpectedEOF) || !cmp.Equal(got, wantLines, cmp.AllowUnexported(line{})) {
 		t.Errorf("got %+v, %v", got, err)
 	}
 	in = io.MultiReader(strings.NewReader("ab\n"+strings.Repeat("x", 50)), errReader{})
-	got, _ = lines(t, in, linechunk.Options{Get: get, MaxLine: 10})
+	got, _ = lines(t, in, logfile.ChunkOptions{Get: get, MaxLine: 10})
 	if !cmp.Equal(got, wantLines[:1], cmp.AllowUnexported(line{})) {
 		t.Errorf("without TailOnError: %+v", got)
 	}
@@ -200,7 +199,7 @@ func (e *endless) Read(p []byte) (int, error) {
 // A 64 MiB line is not held: what Split allocates while reading it stays
 // within a few chunks, and the lines after it are all handed over. (Not
 // parallel: it measures the process's allocations.)
-func TestSplitLongLineMemory(t *testing.T) {
+func TestSplitChunksLongLineMemory(t *testing.T) {
 	const huge = 64 << 20
 	tail := strings.Repeat("after\n", 1000)
 	r := &endless{n: huge, b: 0, rest: strings.NewReader("\n" + tail)}
@@ -209,7 +208,7 @@ func TestSplitLongLineMemory(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	cut, n, end := 0, 0, int64(0)
-	err := linechunk.Split(r, linechunk.Options{Get: get}, func(c linechunk.Chunk) bool {
+	err := logfile.SplitChunks(r, logfile.ChunkOptions{Get: get}, func(c logfile.Chunk) bool {
 		if c.TooLong {
 			cut++
 			if len(c.Buf) != logfile.DefaultMaxLine || c.End != huge+1 {

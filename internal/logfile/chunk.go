@@ -1,21 +1,19 @@
-// Package linechunk cuts a stream into chunks of whole lines, for readers
-// that parse chunks in parallel (report, and the sink's ingest).
-//
-// Memory is bounded by the line limit (Options.MaxLine): a line longer than
-// that is handed over as a chunk of its own, marked TooLong, holding only
-// its first MaxLine bytes; the rest of it, up to the next newline, is read
-// and discarded without being held.
-package linechunk
+package logfile
+
+// Chunks of whole lines, for readers that parse chunks in parallel (report,
+// and the sink's ingest). Memory is bounded by the line limit
+// (ChunkOptions.MaxLine): a line longer than that is handed over as a chunk
+// of its own, marked TooLong, holding only its first MaxLine bytes; the
+// rest of it, up to the next newline, is read and discarded without being
+// held.
 
 import (
 	"bytes"
 	"io"
-
-	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
 )
 
-// Options say how Split cuts.
-type Options struct {
+// ChunkOptions say how SplitChunks cuts.
+type ChunkOptions struct {
 	// Get returns a fresh buffer; its length is the chunk size. A line
 	// longer than that (and at most MaxLine) makes its chunk grow to hold
 	// it whole.
@@ -23,7 +21,7 @@ type Options struct {
 	// Start is the offset of r's first byte; chunks carry their offset.
 	Start int64
 	// MaxLine is the longest line held, in bytes without the newline;
-	// 0 means logfile.DefaultMaxLine.
+	// 0 means DefaultMaxLine.
 	MaxLine int
 	// KeepTail emits a last line without a newline at the end of r (else
 	// it is left unread: it may still be being written).
@@ -40,25 +38,25 @@ type Chunk struct {
 	// is never to be parsed as a line.
 	Buf []byte
 	// Start is the offset of the chunk's first byte in r (plus
-	// Options.Start); End is the offset after its last one: Start+len(Buf),
-	// but for a TooLong chunk after the newline that ends the line (or the
-	// end of r).
+	// ChunkOptions.Start); End is the offset after its last one:
+	// Start+len(Buf), but for a TooLong chunk after the newline that ends
+	// the line (or the end of r).
 	Start, End int64
 	// TooLong says the chunk is one line longer than MaxLine.
 	TooLong bool
 }
 
-// Split reads r into chunks of whole lines and hands each to emit, until r
-// ends or emit returns false. A line longer than opts.MaxLine is handed
-// over as a TooLong chunk of its own, in its place in the order. Split
+// SplitChunks reads r into chunks of whole lines and hands each to emit,
+// until r ends or emit returns false. A line longer than opts.MaxLine is
+// handed over as a TooLong chunk of its own, in its place in the order. It
 // returns r's error, after emitting the whole lines read before it; io.EOF
 // is a clean end, while a stream cut short (a truncated gzip file says
 // io.ErrUnexpectedEOF) is an error. A chunk other than a TooLong one is
 // never empty. emit owns the chunk's buffer.
-func Split(r io.Reader, opts Options, emit func(Chunk) bool) error {
+func SplitChunks(r io.Reader, opts ChunkOptions, emit func(Chunk) bool) error {
 	limit := opts.MaxLine
 	if limit <= 0 {
-		limit = logfile.DefaultMaxLine
+		limit = DefaultMaxLine
 	}
 	s := splitter{opts: opts, limit: limit, emit: emit, buf: opts.Get(), start: opts.Start}
 	for {
@@ -104,7 +102,7 @@ func Split(r io.Reader, opts Options, emit func(Chunk) bool) error {
 }
 
 type splitter struct {
-	opts  Options
+	opts  ChunkOptions
 	limit int
 	emit  func(Chunk) bool
 	buf   []byte
