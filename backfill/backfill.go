@@ -113,6 +113,18 @@ func (n *Node) Line(line []byte) error {
 	return nil
 }
 
+// TooLong counts a line its reader cut for being longer than its limit:
+// unparsed, reason too_long, as serve counts it (it has no time of its own:
+// the next sample holds it).
+func (n *Node) TooLong() error {
+	if n.w.err != nil {
+		return n.w.err
+	}
+	n.logs.Parsed(&parser.Event{}, parser.ErrTooLong)
+	n.dirty = true
+	return nil
+}
+
 // Flush samples what was counted since the last sample.
 func (n *Node) Flush() error {
 	if !n.dirty || n.next.IsZero() {

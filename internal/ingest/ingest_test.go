@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,7 +126,8 @@ func TestHumanBytes(t *testing.T) {
 
 // WriteOpenMetrics reads through the one reader: a gzip copy, a last line
 // without its newline and chunks of any size count alike, and a line
-// longer than the limit is not counted (nor held).
+// longer than the limit is counted as unparsed with the reason too_long
+// (not held, never parsed), where it is unparsed (header) under the default.
 func TestWriteOpenMetricsReader(t *testing.T) {
 	dir := t.TempDir()
 	data, err := os.ReadFile(fixture)
@@ -163,15 +165,43 @@ func TestWriteOpenMetricsReader(t *testing.T) {
 		t.Fatalf("fixture's output:\n%.500s", want)
 	}
 	for name, got := range map[string]string{
-		"gzip":               om(write("node.log.1.gz", gz.Bytes()), 0),
-		"no final newline":   om(write("tail.log", bytes.TrimSuffix(data, []byte("\n"))), 0),
-		"long line, limited": om(write("long.log", long), 1024),
+		"gzip":             om(write("node.log.1.gz", gz.Bytes()), 0),
+		"no final newline": om(write("tail.log", bytes.TrimSuffix(data, []byte("\n"))), 0),
 	} {
 		if got != want {
 			t.Errorf("%s: output differs from the fixture's:\n%.800s", name, got)
 		}
 	}
-	if got := om(filepath.Join(dir, "long.log"), 0); got == want {
-		t.Errorf("a 5000-byte line under the default limit was not counted (as unparsed)")
+	// the long line: the same samples but for its reason
+	limited, whole := om(write("long.log", long), 1024), om(filepath.Join(dir, "long.log"), 0)
+	const unparsed = `storj_log_lines_unparsed_total{node="N",reason=`
+	if withoutUnparsed(limited) != withoutUnparsed(whole) ||
+		last(limited, unparsed+`"too_long"}`) != 1 || last(whole, unparsed+`"too_long"}`) != 0 ||
+		last(limited, unparsed+`"header"}`) != last(whole, unparsed+`"header"}`)-1 {
+		t.Errorf("the 5000-byte line under a 1024-byte limit is not counted as too_long where it is header by default:\n%.800s", limited)
 	}
+}
+
+// withoutUnparsed is an OpenMetrics text without its unparsed samples.
+func withoutUnparsed(om string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(om, "\n") {
+		if !strings.HasPrefix(l, "storj_log_lines_unparsed_total{") {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// last is the value of a series' last sample in an OpenMetrics text, -1
+// when it has none.
+func last(om, series string) float64 {
+	v := -1.0
+	for _, l := range strings.Split(om, "\n") {
+		if rest, ok := strings.CutPrefix(l, series+" "); ok {
+			f, _ := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+			v = f
+		}
+	}
+	return v
 }

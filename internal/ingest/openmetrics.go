@@ -16,7 +16,8 @@ const openMetricsChunk = 1 << 20
 // every line of each, oldest first per node, with timestamps to out
 // (package backfill). It reads the files through the one reader of logs
 // (internal/logfile and its chunks), with maxLine the longest line
-// held (0: logfile.DefaultMaxLine); a longer line is not counted. It runs
+// held (0: logfile.DefaultMaxLine); a longer line is counted as unparsed
+// (too_long), as serve counts it, and not held. It runs
 // after the sink's ingest rather than in the same pass: that one skips
 // what the database holds already, this one covers every line given. A
 // file that cannot be read was reported by the ingest already and is
@@ -50,8 +51,9 @@ func WriteOpenMetrics(out string, plan *Plan, countries sink.Countries, maxLine 
 			}
 			var lineErr error
 			_ = logfile.SplitChunks(r, logfile.ChunkOptions{Get: get, MaxLine: maxLine, KeepTail: true}, func(c logfile.Chunk) bool {
-				if c.TooLong {
-					return true // never parsed
+				if c.TooLong { // counted, never parsed
+					lineErr = n.TooLong()
+					return lineErr == nil
 				}
 				for b := c.Buf; len(b) > 0; {
 					line := b
