@@ -120,7 +120,7 @@ type writer struct {
 	stmts []driver.Stmt
 
 	short, short1, full, full1 driver.StmtExecContext
-	maxID, dataVersion         driver.StmtQueryContext
+	maxID, maxAll, dataVersion driver.StmtQueryContext
 	nodeIns, satIns            driver.StmtExecContext
 	nodeGet, satGet            driver.StmtQueryContext
 	posIns, posUpd, rejIns     driver.StmtExecContext
@@ -139,6 +139,11 @@ type writer struct {
 	// valid for.
 	nextSeq     map[int64]int64
 	lastVersion int64
+	// top is the highest event ID in the table or assigned by this writer,
+	// valid with nextSeq (-1: unknown): a second above it has no events
+	// yet, so its first ID needs no query. A log in time order asks the
+	// database once per transaction instead of once per second.
+	top int64
 }
 
 func insertSQL(cols string, n, rows int) string {
@@ -154,6 +159,7 @@ func prepareWriter(ctx context.Context, conn interface {
 		fullArgs:  namedValues(nFull * rowsPerInsert),
 		one:       namedValues(nFull),
 		nextSeq:   map[int64]int64{},
+		top:       -1,
 	}
 	err := conn.Raw(func(dc any) error {
 		c := dc.(driverConn)
@@ -185,6 +191,7 @@ func prepareWriter(ctx context.Context, conn interface {
 			ex(&w.full, insertSQL(fullCols, nFull, rowsPerInsert)),
 			ex(&w.full1, insertSQL(fullCols, nFull, 1)),
 			qu(&w.maxID, "SELECT max(id) FROM event_rows WHERE id >= ? AND id < ?"),
+			qu(&w.maxAll, "SELECT max(id) FROM event_rows"),
 			qu(&w.dataVersion, "PRAGMA data_version"),
 			ex(&w.nodeIns, "INSERT INTO nodes (name) VALUES (?) ON CONFLICT (name) DO NOTHING"),
 			qu(&w.nodeGet, "SELECT id FROM nodes WHERE name = ?"),
@@ -285,6 +292,7 @@ func (w *writer) write(ctx context.Context, c driverConn, ids *idCache, b *Batch
 			tx.Rollback()
 			ids.rollback()
 			clear(w.nextSeq)
+			w.top = -1
 		}
 		w.nShort, w.nFull = 0, 0
 	}()
@@ -292,7 +300,13 @@ func (w *writer) write(ctx context.Context, c driverConn, ids *idCache, b *Batch
 		return 0, err
 	} else if v != w.lastVersion {
 		clear(w.nextSeq) // another connection wrote
+		w.top = -1
 		w.lastVersion = v
+	} else if len(w.nextSeq) > 1<<16 {
+		// Between transactions nothing is bound and not yet inserted, so
+		// the seconds can be asked again: the map stays small in a long
+		// ingest.
+		clear(w.nextSeq)
 	}
 	for i := range b.Events {
 		if i&1023 == 1023 {
@@ -558,7 +572,14 @@ func (w *writer) eventID(t time.Time) (int64, error) {
 	lo := idFloor(t)
 	sec := lo >> seqBits
 	seq, ok := w.nextSeq[sec]
-	if !ok {
+	if !ok && w.top < 0 {
+		top, _, err := queryInt(w.maxAll) // NULL when empty: 0
+		if err != nil {
+			return 0, err
+		}
+		w.top = top
+	}
+	if !ok && lo <= w.top {
 		max, found, err := queryInt(w.maxID, lo, lo+1<<seqBits)
 		if err != nil {
 			return 0, err
@@ -571,7 +592,9 @@ func (w *writer) eventID(t time.Time) (int64, error) {
 		return 0, fmt.Errorf("more than %d events in the second of %s", 1<<seqBits, t.UTC().Format(time.RFC3339))
 	}
 	w.nextSeq[sec] = seq + 1
-	return lo | seq, nil
+	id := lo | seq
+	w.top = max(w.top, id)
+	return id, nil
 }
 
 // paystubFigures are the amount columns of paystubs, in Paystub.figures'
