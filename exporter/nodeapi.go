@@ -27,6 +27,12 @@ type NodeAPIOptions struct {
 	LogScores ScoreSource
 	// LogOnlyNodes are nodes without a poller whose log scores are exported.
 	LogOnlyNodes []string
+	// PaystubHistory, when set, gives the paystubs kept of a node (by its
+	// name and nodeID) outside it (serve --db: the sink's). The paid, held,
+	// returned and undistributed sums then also count the kept months the
+	// node no longer returns (its database was wiped): the satellite still
+	// holds, and has paid, what those months say.
+	PaystubHistory func(node, nodeID string) []nodeapi.Paystub
 }
 
 // NodeAPICollector exports the node-API pollers' snapshots (package
@@ -268,7 +274,11 @@ func (c *NodeAPICollector) collect(ch chan<- prometheus.Metric, p *nodeapi.Polle
 		}
 	}
 	sat := func(id string) (string, bool) { return c.satLabel(node, id) }
-	c.earnings.collectEarnings(gauge, sat, &s, now, maxAge, p.PayoutInterval())
+	var kept []nodeapi.Paystub
+	if c.opts.PaystubHistory != nil && s.Dashboard != nil {
+		kept = c.opts.PaystubHistory(node, s.Dashboard.NodeID)
+	}
+	c.earnings.collectEarnings(gauge, sat, &s, kept, now, maxAge, p.PayoutInterval())
 	return true
 }
 

@@ -21,7 +21,9 @@ import (
 //	storj_satellite_held_ratio{node,satellite}                      this month's held rate, 0..1
 //
 // From the paystubs, the join month to now (hourly or on a new period),
-// summed over the node's history as the node's dashboard sums them:
+// summed over the node's history as the node's dashboard sums them (with
+// serve --db, over the months the sink kept too: NodeAPIOptions.
+// PaystubHistory):
 //
 //	storj_satellite_paid_dollars{node,satellite}            Σ paid
 //	storj_satellite_held_dollars{node,satellite}            Σ (held − disposed): held back now
@@ -83,8 +85,10 @@ var knownCodes = map[string]bool{"E": true, "X": true, "I": true, "O": true, "D"
 // sat gives a satellite ID's label, false for one without a label of its
 // own (NodeAPICollector.satLabel): its figures are left out. IDs are
 // labelled in their order, so that which ones keep a label does not
-// depend on a map's.
-func (d *earningsDescs) collectEarnings(gauge func(*prometheus.Desc, float64, ...string), sat func(id string) (string, bool), s *nodeapi.Snapshot, now time.Time, maxAge, payoutInterval time.Duration) {
+// depend on a map's. kept are paystubs kept of the node elsewhere
+// (NodeAPIOptions.PaystubHistory): the sums count those of the periods the
+// node does not return.
+func (d *earningsDescs) collectEarnings(gauge func(*prometheus.Desc, float64, ...string), sat func(id string) (string, bool), s *nodeapi.Snapshot, kept []nodeapi.Paystub, now time.Time, maxAge, payoutInterval time.Duration) {
 	node := s.Node
 	for _, id := range slices.Sorted(maps.Keys(s.Satellites)) {
 		name, ok := sat(id)
@@ -126,7 +130,7 @@ func (d *earningsDescs) collectEarnings(gauge func(*prometheus.Desc, float64, ..
 			newest = max(newest, p.Period)
 		}
 	}
-	sums := nodeapi.SumPaystubs(s.Paystubs)
+	sums := nodeapi.SumPaystubs(withKept(s.Paystubs, kept))
 	for _, id := range slices.Sorted(maps.Keys(sums)) {
 		t := sums[id]
 		name, ok := sat(id)
@@ -178,4 +182,24 @@ func (d *earningsDescs) collectEarnings(gauge func(*prometheus.Desc, float64, ..
 			}
 		}
 	}
+}
+
+// withKept returns the node's paystubs and the kept ones of the satellites
+// and periods the node does not return; the node's own figures win.
+func withKept(node, kept []nodeapi.Paystub) []nodeapi.Paystub {
+	if len(kept) == 0 {
+		return node
+	}
+	type key struct{ sat, period string }
+	has := make(map[key]bool, len(node))
+	for _, p := range node {
+		has[key{p.SatelliteID, p.Period}] = true
+	}
+	out := append([]nodeapi.Paystub(nil), node...)
+	for _, p := range kept {
+		if !has[key{p.SatelliteID, p.Period}] {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -25,6 +25,12 @@ var earningsNow = time.Date(2026, 8, 8, 9, 30, 0, 0, time.UTC)
 // and returns the earnings series as "name{labels}" → value.
 func earningsSeries(t *testing.T, overlay string, now time.Time) map[string]float64 {
 	t.Helper()
+	return earningsSeriesWith(t, overlay, now, exporter.NodeAPIOptions{})
+}
+
+// earningsSeriesWith is earningsSeries with the collector's options.
+func earningsSeriesWith(t *testing.T, overlay string, now time.Time, opts exporter.NodeAPIOptions) map[string]float64 {
+	t.Helper()
 	srv := nodeapitest.NewServer(t, "../testdata/nodeapi", "earnings")
 	if overlay != "" {
 		srv.Overlay(overlay)
@@ -34,7 +40,7 @@ func earningsSeries(t *testing.T, overlay string, now time.Time) map[string]floa
 		t.Fatalf("PollOnce: %v", err)
 	}
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(exporter.NewNodeAPICollector([]*nodeapi.Poller{p}, exporter.NodeAPIOptions{}))
+	reg.MustRegister(exporter.NewNodeAPICollector([]*nodeapi.Poller{p}, opts))
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

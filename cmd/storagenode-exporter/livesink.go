@@ -48,6 +48,9 @@ type liveSink struct {
 	stubs   map[string]time.Time  // last paystubs written (Snapshot.PaystubsTime), by node
 	locks   map[string]*sink.Lock // by node (lock)
 	feeds   map[string]*sink.Feed // of the file nodes, by node (sinkrun.go)
+
+	keptMu sync.Mutex
+	kept   map[paystubOf]map[paystubKey]nodeapi.Paystub // the paystubs the database holds
 }
 
 // maxHistory bounds the non-event rows waiting for a batch.
@@ -61,11 +64,56 @@ const (
 
 func newLiveSink(db *sink.DB, retention time.Duration, reg prometheus.Registerer, logger *slog.Logger) *liveSink {
 	m := exporter.NewSinkMetrics(reg)
-	return &liveSink{
+	s := &liveSink{
 		db: db, log: logger, retention: retention, polled: map[string]time.Time{}, stubs: map[string]time.Time{},
 		ch:      make(chan sink.Event, sinkBuffer),
 		dropped: m.Dropped, lag: m.Lag, errors: m.WriteErrors, fileLag: m.FileLag,
+		kept: map[paystubOf]map[paystubKey]nodeapi.Paystub{},
 	}
+	sel, err := db.Select(context.Background(), "", time.Time{})
+	var stored []sink.Paystub
+	if err == nil {
+		stored, err = sel.Paystubs(context.Background())
+	}
+	if err != nil {
+		logger.Warn("sink: the stored paystubs cannot be read; the earnings sums count the node's alone", "db", db.Path(), "err", err)
+	}
+	s.keep(stored)
+	return s
+}
+
+// paystubOf and paystubKey key the kept paystubs: a node's name and
+// identity, a satellite and period.
+type (
+	paystubOf  struct{ node, id string }
+	paystubKey struct{ sat, period string }
+)
+
+// keep adds stored paystubs to those the node-API collector counts.
+func (s *liveSink) keep(stubs []sink.Paystub) {
+	s.keptMu.Lock()
+	defer s.keptMu.Unlock()
+	for _, p := range stubs {
+		of := paystubOf{p.Node, p.NodeID}
+		if s.kept[of] == nil {
+			s.kept[of] = map[paystubKey]nodeapi.Paystub{}
+		}
+		s.kept[of][paystubKey{p.SatelliteID, p.Period}] = p.Paystub
+	}
+}
+
+// PaystubHistory returns the paystubs the database holds of a node
+// (pipeline.PaystubKeeper): the earnings sums count those of the months
+// the node no longer returns.
+func (s *liveSink) PaystubHistory(node, nodeID string) []nodeapi.Paystub {
+	s.keptMu.Lock()
+	defer s.keptMu.Unlock()
+	m := s.kept[paystubOf{node, nodeID}]
+	out := make([]nodeapi.Paystub, 0, len(m))
+	for _, p := range m {
+		out = append(out, p)
+	}
+	return out
 }
 
 // lock takes each node's serve lock of the database (sink.Acquire): one
@@ -281,6 +329,7 @@ func (s *liveSink) paystubsWritten(b *sink.Batch, err error) {
 		}
 		return
 	}
+	s.keep(b.Paystubs)
 	level := slog.LevelDebug
 	if b.PaystubsAdded > 0 || len(b.PaystubsRevised) > 0 {
 		level = slog.LevelInfo

@@ -30,7 +30,9 @@ func paystubRows(t *testing.T, db string) (rows, distinct int64) {
 // serve --db keeps each paystub the node API returns once per satellite
 // and period: the fixture node's 14 months, then the same node wiped (its
 // API returns the last month alone) leaves all 14 months in the sink and
-// in report --db, each once, while the exporter's gauges follow the node.
+// in report --db, each once, and the earnings sums count them (the
+// satellite still holds what they say); without the sink the sums are the
+// node's last month.
 func TestServeSinkPaystubsSurviveWipe(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -49,16 +51,29 @@ func TestServeSinkPaystubsSurviveWipe(t *testing.T) {
 
 	api.Overlay("earnings-wiped")
 	s = startServe(t, nil, args...)
-	s.waitFor(t, `storj_satellite_paid_dollars{node="N", satellite="us1"}`, 3.762791) // the node's own sum now: 2026-07 alone
 	testutil.WaitFor(t, "the wiped node's paystubs written", func() bool {
 		return strings.Contains(s.stderr.String(), `msg="sink: paystubs written"`) && strings.Contains(s.stderr.String(), "returned=4 new=0 revised=0")
 	})
+	for series, want := range map[string]float64{ // the 14 months' sums, as before the wipe
+		`storj_satellite_paid_dollars{node="N", satellite="us1"}`: 24.399365,
+		`storj_satellite_held_dollars{node="N", satellite="us1"}`: 4.933330,
+	} {
+		if got := s.value(t, series); got != want {
+			t.Errorf("after the wipe, with the sink: %s = %v, want %v", series, got, want)
+		}
+	}
 	if code := s.stop(); code != 0 {
 		t.Fatalf("exit %d: %s", code, s.stderr.String())
 	}
 	if rows, distinct := paystubRows(t, db); rows != 56 || distinct != 56 {
 		t.Errorf("after the wipe: %d paystubs (%d distinct), want 56", rows, distinct)
 	}
+
+	// Without the sink: the node's own sums, 2026-07 alone.
+	s = startServe(t, nil, "--node", "N:"+log+":"+api.URL)
+	s.waitFor(t, `storj_satellite_paid_dollars{node="N", satellite="us1"}`, 3.762791)
+	s.waitFor(t, `storj_satellite_held_dollars{node="N", satellite="us1"}`, 0)
+	s.stop()
 
 	code, out, errs := runCLI(t, "", "report", "--db", db, "--format", "json")
 	if code != 0 {

@@ -90,6 +90,13 @@ type Sink interface {
 	Run(ctx context.Context, nodes []NodeSpec, pollers []*nodeapi.Poller, geo sink.Countries)
 }
 
+// PaystubKeeper is a Sink that keeps the node API's paystubs (serve --db):
+// the earnings sums count the kept months a node no longer returns
+// (exporter.NodeAPIOptions.PaystubHistory).
+type PaystubKeeper interface {
+	PaystubHistory(node, nodeID string) []nodeapi.Paystub
+}
+
 // FileSink is a Sink that takes a followed file's lines as the node's
 // counting path counts them, so that the file is read and parsed once
 // (serve's live sink).
@@ -277,11 +284,15 @@ func newPollers(opts Options, reg prometheus.Registerer, scores *exporter.ScoreB
 		}
 		pollers = append(pollers, nodeapi.NewPoller(s.Name, client, popts))
 	}
-	reg.MustRegister(exporter.NewNodeAPICollector(pollers, exporter.NodeAPIOptions{
+	copts := exporter.NodeAPIOptions{
 		ExposeWallet: api.ExposeWallet, LogScores: scores, LogOnlyNodes: logOnly,
 		// data is stale when polls stop succeeding, not when one poll is slow
 		MaxAge: 3*api.PollInterval + 2*api.Timeout,
-	}))
+	}
+	if k, ok := opts.Sink.(PaystubKeeper); ok {
+		copts.PaystubHistory = k.PaystubHistory
+	}
+	reg.MustRegister(exporter.NewNodeAPICollector(pollers, copts))
 	return pollers, nil
 }
 
