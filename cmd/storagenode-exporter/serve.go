@@ -105,13 +105,14 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error 
 			return err
 		}
 		defer db.Close() // after pipeline.Run: the sink has committed what it held
-		live := newLiveSink(db, c.DBRetention, reg, logger)
 		// One writer of each node's logs into the database: a second
 		// serve of the same node is refused, naming the first.
-		if err := live.lock(ctx, specs); err != nil {
+		dbSink, err := pipeline.NewDBSink(ctx, db, specs, pipeline.DBSinkOptions{Retention: c.DBRetention,
+			FromBeginning: c.FromBeginning, Registry: reg, Logger: logger})
+		if err != nil {
 			return err
 		}
-		opts.Sink = &pipelineSink{live, c.FromBeginning}
+		opts.Sink = dbSink
 		logger.Info("raw-event sink", "db", dbLoc.Path, "from", dbLoc.From, "retention", c.DBRetention)
 	}
 	return pipeline.Run(ctx, opts)

@@ -77,8 +77,8 @@ type WebOptions struct {
 	ConfigFile    string // exporter-toolkit web configuration (TLS, basic auth); "" for none
 }
 
-// Sink is the raw-event sink that serve feeds (serve --db); cmd's live
-// sink is one. The pipeline asks it for each node's hooks before the
+// Sink is the raw-event sink that serve feeds (serve --db); DBSink is
+// one. The pipeline asks it for each node's hooks before the
 // sources start, and runs it beside them.
 type Sink interface {
 	// Hooks returns what the node's counting path hands the sink: its
@@ -99,7 +99,7 @@ type PaystubKeeper interface {
 
 // FileSink is a Sink that takes a followed file's lines as the node's
 // counting path counts them, so that the file is read and parsed once
-// (serve's live sink).
+// (DBSink).
 type FileSink interface {
 	Sink
 	// Follow is called for each node whose log is a file, before its

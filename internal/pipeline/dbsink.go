@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"context"
@@ -10,15 +10,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/storagenode-exporter/storagenode-exporter/exporter"
-	"github.com/storagenode-exporter/storagenode-exporter/internal/pipeline"
 	"github.com/storagenode-exporter/storagenode-exporter/nodeapi"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 	"github.com/storagenode-exporter/storagenode-exporter/sink"
+	"github.com/storagenode-exporter/storagenode-exporter/tail"
 )
 
 // liveSink writes what serve reads into the sink, never slowing the
 // metrics. A followed file's lines go to the sink as they are counted, by
-// a sink.Feed per file node (sinkrun.go): the file is read and paired once,
+// a sink.Feed per file node (DBSink): the file is read and paired once,
 // and when the sink falls behind (a slow disk) the Feed catches up from
 // the sink's committed position by reading the file itself, losing
 // nothing. For TCP and stdin sources, which cannot be read again, the
@@ -47,7 +47,7 @@ type liveSink struct {
 	polled  map[string]time.Time  // last API poll written, by node
 	stubs   map[string]time.Time  // last paystubs written (Snapshot.PaystubsTime), by node
 	locks   map[string]*sink.Lock // by node (lock)
-	feeds   map[string]*sink.Feed // of the file nodes, by node (sinkrun.go)
+	feeds   map[string]*sink.Feed // of the file nodes, by node (DBSink)
 
 	keptMu sync.Mutex
 	kept   map[paystubOf]map[paystubKey]nodeapi.Paystub // the paystubs the database holds
@@ -103,7 +103,7 @@ func (s *liveSink) keep(stubs []sink.Paystub) {
 }
 
 // PaystubHistory returns the paystubs the database holds of a node
-// (pipeline.PaystubKeeper): the earnings sums count those of the months
+// (PaystubKeeper): the earnings sums count those of the months
 // the node no longer returns.
 func (s *liveSink) PaystubHistory(node, nodeID string) []nodeapi.Paystub {
 	s.keptMu.Lock()
@@ -120,7 +120,7 @@ func (s *liveSink) PaystubHistory(node, nodeID string) []nodeapi.Paystub {
 // process writes a node's logs at a time. The error of a node another
 // process writes names that process. The locks are released when the
 // database is closed.
-func (s *liveSink) lock(ctx context.Context, nodes []pipeline.NodeSpec) error {
+func (s *liveSink) lock(ctx context.Context, nodes []NodeSpec) error {
 	s.locks = map[string]*sink.Lock{}
 	for _, n := range nodes {
 		l, err := s.db.Acquire(ctx, n.Name, sink.RoleServe)
@@ -377,4 +377,105 @@ func (s *liveSink) fileCommitted(node, path string) func(int64, error) {
 			failing = false
 		}
 	}
+}
+
+// DBSink is serve's live sink (serve --db), a FileSink: it writes what
+// the pipeline reads into the sink's database, never slowing the metrics.
+// NewDBSink makes one.
+type DBSink struct {
+	*liveSink
+	fromBeginning bool
+}
+
+// DBSinkOptions configure NewDBSink.
+type DBSinkOptions struct {
+	// Retention is how long the sink keeps events (pruned every hour);
+	// 0 keeps them all.
+	Retention time.Duration
+	// FromBeginning: a followed file the sink holds nothing of is read
+	// from its start (else from its end).
+	FromBeginning bool
+	// Registry gets the sink's families (storj_sink_*).
+	Registry prometheus.Registerer
+	Logger   *slog.Logger
+}
+
+// NewDBSink returns the live sink of db for nodes, after taking each
+// node's serve lock of db (sink.Acquire): one process writes a node's logs
+// at a time, and the error of a node another process writes names that
+// process. The locks are released when db is closed, which the caller does
+// after Run has returned.
+func NewDBSink(ctx context.Context, db *sink.DB, nodes []NodeSpec, opts DBSinkOptions) (*DBSink, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	live := newLiveSink(db, opts.Retention, opts.Registry, logger)
+	if err := live.lock(ctx, nodes); err != nil {
+		return nil, err
+	}
+	return &DBSink{live, opts.FromBeginning}, nil
+}
+
+// Hooks hands a node's counted outcomes and events to the sink: to the
+// node's Feed for a followed file (its lines are read once), else through
+// the bounded buffer of a stream.
+func (s *DBSink) Hooks(n NodeSpec) (func(exporter.Outcome), func(*parser.Event)) {
+	if n.Kind != SourceFile || n.Log != nil {
+		return s.forNode(n.Name), s.onEvent(n.Name)
+	}
+	if s.feeds == nil {
+		s.feeds = map[string]*sink.Feed{}
+	}
+	f := s.db.NewFeed(n.Name, n.Source, sink.FeedOptions{Lock: s.locks[n.Name], CatchUp: &s.reading, BatchRows: sinkBatch,
+		OnCommit: s.fileCommitted(n.Name, n.Source)})
+	s.feeds[n.Name] = f
+	return func(o exporter.Outcome) {
+			e := sink.EventFrom(n.Name, o.Event, o.Result, o.Country)
+			e.Duration, e.Timed = o.Duration, o.Timed
+			f.Outcome(e)
+		}, func(ev *parser.Event) {
+			f.Event(ev)
+		}
+}
+
+// Follow starts a file node's Feed where the sink holds its log, the
+// counting path's pairing from the state saved there, and counts each line
+// into both.
+func (s *DBSink) Follow(ctx context.Context, n NodeSpec, logs *exporter.NodeLogs) func([]byte, tail.Pos) {
+	f := s.feeds[n.Name]
+	if f == nil {
+		return nil
+	}
+	logger := s.log.With("node", n.Name, "path", n.Source)
+	if state, err := f.Start(ctx, s.fromBeginning); err != nil {
+		logger.Error("sink: cannot follow the log file", "err", err)
+	} else if state != nil {
+		if err := logs.LoadPairing(state); err != nil {
+			logger.Warn("sink: the saved pairing state is not usable; starting afresh", "err", err)
+		}
+	}
+	f.UsePairing(logs.Pairing())
+	return func(line []byte, pos tail.Pos) {
+		f.Lock()
+		if pos.TooLong {
+			logs.Parsed(&parser.Event{}, parser.ErrTooLong)
+		} else {
+			logs.Line(line)
+		}
+		f.Advance(pos)
+		f.Unlock()
+	}
+}
+
+// Run writes each file node's Feed and the streams' batches until ctx is
+// done.
+func (s *DBSink) Run(ctx context.Context, nodes []NodeSpec, pollers []*nodeapi.Poller, geo sink.Countries) {
+	s.pollers = pollers // set before the writer starts
+	var feeds sync.WaitGroup
+	for _, f := range s.feeds {
+		feeds.Go(func() { f.Run(ctx, sinkInterval, geo) })
+	}
+	s.run(ctx)
+	feeds.Wait()
 }
