@@ -33,6 +33,9 @@ func (c *ReportCmd) Validate() error {
 	if c.Since < 0 {
 		return fmt.Errorf("--since %v: want 0 (every event) or a positive duration such as 24h", c.Since)
 	}
+	if len(c.Files) > 0 && (c.Node != "" || c.Since != 0) {
+		return errors.New("--node and --since choose from the sink's database: give them with --db (or no log files), not with log files")
+	}
 	return nil
 }
 

@@ -68,6 +68,8 @@ func TestOddFlagValues(t *testing.T) {
 		{"ingest, negative busy timeout", []string{"ingest", "--db", filepath.Join(dir, "i.db"), "--db.busy-timeout=-1s", "A:" + log}, 2, "--db.busy-timeout -1s: want a positive duration"},
 		{"report, negative workers", []string{"report", "--workers=-1", log}, 2, "--workers -1: want 0 (one per CPU) or more"},
 		{"report, negative since", []string{"report", "--db", filepath.Join(dir, "i.db"), "--since=-24h"}, 2, "--since -24h0m0s: want 0 (every event) or a positive duration"},
+		{"report, --node with files", []string{"report", "--node", "A", log}, 2, "--node and --since choose from the sink's database"},
+		{"report, --since with files", []string{"report", "--since=1h", log}, 2, "--node and --since choose from the sink's database"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := runCLI(t, "", tc.args...)
