@@ -2,19 +2,15 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/storagenode-exporter/storagenode-exporter/internal/config"
 	"github.com/storagenode-exporter/storagenode-exporter/internal/pipeline"
 )
 
-// MinPollInterval is the shortest --nodeapi.poll-interval: each poll makes
-// several requests per satellite, so a shorter one would hammer the node.
-const MinPollInterval = time.Second
-
-// minPollInterval is the minimum Validate applies: MinPollInterval, lowered
-// by this package's tests, whose fake node APIs answer in microseconds.
-var minPollInterval = MinPollInterval
+// minPollInterval is the minimum Validate applies: config.MinPollInterval,
+// lowered by this package's tests, whose fake node APIs answer in
+// microseconds.
+var minPollInterval = config.MinPollInterval
 
 // Validate checks serve's flags (and the configuration file's values, which
 // kong has resolved into them) before anything runs; kong prints the error
