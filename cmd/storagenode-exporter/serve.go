@@ -108,7 +108,7 @@ func (c *ServeCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error 
 		// One writer of each node's logs into the database: a second
 		// serve of the same node is refused, naming the first.
 		dbSink, err := pipeline.NewDBSink(ctx, db, specs, pipeline.DBSinkOptions{Retention: c.DBRetention,
-			FromBeginning: c.FromBeginning, Registry: reg, Logger: logger})
+			FromBeginning: c.FromBeginning, MaxLine: c.Lines.MaxLineLength, Registry: reg, Logger: logger})
 		if err != nil {
 			return err
 		}

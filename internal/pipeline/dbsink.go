@@ -385,6 +385,7 @@ func (s *liveSink) fileCommitted(node, path string) func(int64, error) {
 type DBSink struct {
 	*liveSink
 	fromBeginning bool
+	maxLine       int
 }
 
 // DBSinkOptions configure NewDBSink.
@@ -395,6 +396,9 @@ type DBSinkOptions struct {
 	// FromBeginning: a followed file the sink holds nothing of is read
 	// from its start (else from its end).
 	FromBeginning bool
+	// MaxLine is the longest line a catch-up read of a followed file holds,
+	// as its follower's (Options.MaxLine; 0: logfile.DefaultMaxLine).
+	MaxLine int
 	// Registry gets the sink's families (storj_sink_*).
 	Registry prometheus.Registerer
 	Logger   *slog.Logger
@@ -414,7 +418,7 @@ func NewDBSink(ctx context.Context, db *sink.DB, nodes []NodeSpec, opts DBSinkOp
 	if err := live.lock(ctx, nodes); err != nil {
 		return nil, err
 	}
-	return &DBSink{live, opts.FromBeginning}, nil
+	return &DBSink{live, opts.FromBeginning, opts.MaxLine}, nil
 }
 
 // Hooks hands a node's counted outcomes and events to the sink: to the
@@ -428,7 +432,7 @@ func (s *DBSink) Hooks(n NodeSpec) (func(exporter.Outcome), func(*parser.Event))
 		s.feeds = map[string]*sink.Feed{}
 	}
 	f := s.db.NewFeed(n.Name, n.Source, sink.FeedOptions{Lock: s.locks[n.Name], CatchUp: &s.reading, BatchRows: sinkBatch,
-		OnCommit: s.fileCommitted(n.Name, n.Source)})
+		OnCommit: s.fileCommitted(n.Name, n.Source), MaxLine: s.maxLine})
 	s.feeds[n.Name] = f
 	return func(o exporter.Outcome) {
 			e := sink.EventFrom(n.Name, o.Event, o.Result, o.Country)
