@@ -130,7 +130,7 @@ func (c *Counter) Read(r io.Reader, workers int) error {
 		}
 	}()
 	err := split(r, c.MaxLine, func(buf []byte, tooLong bool) {
-		ch := &chunk{buf: buf, done: make(chan struct{})}
+		ch := &chunk{buf: buf, part: Summary{part: true}, done: make(chan struct{})}
 		if tooLong {
 			ch.buf = nil
 			ch.part.TooLong()

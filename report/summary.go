@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/storagenode-exporter/storagenode-exporter/internal/satellites"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 )
 
@@ -54,10 +55,30 @@ type Summary struct {
 	// critical: they lower the audit score. Other failures are recoverable.
 	AuditCritical    int64
 	AuditRecoverable int64
-	Satellites       map[string]*ByAction // by satellite name
-	Errors           map[ErrorKey]int64
-	Levels           [int(parser.Fatal) + 1]int64
-	First, Last      time.Time
+	// By satellite: the public satellites' names, up to
+	// satellites.MaxOwnLabels other valid IDs, then other, invalid and
+	// unknown (satellites.Labels), so that a log full of made-up IDs keeps
+	// the table (and the memory) small.
+	Satellites  map[string]*ByAction
+	Errors      map[ErrorKey]int64
+	Levels      [int(parser.Fatal) + 1]int64
+	First, Last time.Time
+
+	labels *satellites.Labels // chooses Satellites' keys
+	// part: a chunk's summary, read in parallel, keeps the names it saw;
+	// the Summary it is merged into, in line order, bounds them.
+	part bool
+}
+
+// satellite returns the key of a satellite name in Satellites.
+func (s *Summary) satellite(name string) string {
+	if s.part {
+		return name
+	}
+	if s.labels == nil {
+		s.labels = new(satellites.Labels)
+	}
+	return s.labels.LabelName(name)
 }
 
 var reasonSlots = [int(parser.ReasonTooLong) + 1]struct{}{}
@@ -120,6 +141,7 @@ func (s *Summary) AddOutcomes(satellite string, act parser.Action, res parser.Re
 	if satellite == "" {
 		satellite = "unknown"
 	}
+	satellite = s.satellite(satellite)
 	if s.Satellites == nil {
 		s.Satellites = map[string]*ByAction{}
 	}
@@ -171,7 +193,9 @@ func (s *Summary) Merge(o *Summary) {
 	s.NoAction.add(o.NoAction)
 	s.AuditCritical += o.AuditCritical
 	s.AuditRecoverable += o.AuditRecoverable
-	for name, b := range o.Satellites {
+	for _, name := range o.SatelliteNames() { // in name order: the same keys every run
+		b := o.Satellites[name]
+		name = s.satellite(name)
 		if s.Satellites == nil {
 			s.Satellites = map[string]*ByAction{}
 		}

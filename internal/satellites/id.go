@@ -170,6 +170,26 @@ func (l *Labels) Label(id string) string {
 	return Other
 }
 
+// byName holds the public satellites' names.
+var byName = func() map[string]bool {
+	m := make(map[string]bool, len(all))
+	for _, s := range all {
+		m[s.Name] = true
+	}
+	return m
+}()
+
+// LabelName is Label for a satellite given as Name gives it (a public
+// satellite's name, else the ID itself), as report's counts and the sink's
+// rows hold it: names and the fixed values Unknown, Invalid and Other stay,
+// anything else is chosen by Label.
+func (l *Labels) LabelName(name string) string {
+	if byName[name] || name == Unknown || name == Invalid || name == Other {
+		return name
+	}
+	return l.Label(name)
+}
+
 // Own reports whether a label value names one satellite: false for
 // Unknown, Invalid and Other, which may stand for several. A gauge of one
 // satellite (a score, the last duration of a run) is only set for these.
