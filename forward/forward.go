@@ -321,8 +321,8 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, wg *sync.WaitG
 		pause = 0
 		addr := s.peer(conn)
 		if !allowed(addr, s.cfg.Allow) {
+			s.refusedClient(addr) // counted before the client sees its end
 			conn.Close()
-			s.refusedClient(addr)
 			continue
 		}
 		if s.wrap != nil {
@@ -343,13 +343,13 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, wg *sync.WaitG
 		}
 		if len(s.clients) >= s.cfg.MaxClients {
 			s.mu.Unlock()
+			s.overLimitClient(addr) // counted before the client sees its end
 			conn.Close()
-			s.overLimitClient(addr)
 			continue
 		}
+		s.accepted.Add(1) // counted before the client is seen connected
 		s.clients[c] = struct{}{}
 		s.mu.Unlock()
-		s.accepted.Add(1)
 		s.log.Debug("client connected", "client", c.addr)
 		wg.Go(func() { s.write(ctx, c) })
 	}
