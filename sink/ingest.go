@@ -597,7 +597,7 @@ type item struct {
 	other    *parser.Event // the other kinds
 }
 
-var itemPool = sync.Pool{New: func() any { s := make([]item, 0, 4096); return &s }}
+var itemPool = sync.Pool{New: func() any { s := make([]item, 0, 1024); return &s }}
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
 
