@@ -101,12 +101,14 @@ func TestWriteSummaryNotes(t *testing.T) {
 		{Node: "A", Path: "a.log.1.gz", Compressed: true, Skipped: true},
 		{Node: "B", Path: "b.log", Skipped: true, HeldBy: "serve, pid 7"},
 		{Node: "C", Path: "c.log", To: 512, HeldBy: "serve, pid 8", Lines: 1, Events: 1},
+		{Node: "D", Path: "d.log", Lines: 2, TooLong: 2},
 	}, 1500*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"resumed at byte 100", "already ingested, gzip", "followed by serve, pid 7, which holds it",
-		"new, to byte 512: serve, pid 8 follows it from there", "3 events from 4 lines of 4 files in 1.5s (2 events/s) into "} {
+		"new, to byte 512: serve, pid 8 follows it from there", "new, 2 lines longer than --max-line-length (counted, not stored)",
+		"3 events from 6 lines of 5 files in 1.5s (2 events/s) into "} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("lacks %q:\n%s", want, b.String())
 		}

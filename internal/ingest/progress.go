@@ -125,6 +125,9 @@ func WriteSummary(w io.Writer, db string, results []sink.FileResult, took time.D
 		if r.Compressed {
 			note += ", gzip"
 		}
+		if r.TooLong > 0 {
+			note += fmt.Sprintf(", %d lines longer than --max-line-length (counted, not stored)", r.TooLong)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", r.Node, r.Path, r.Lines, r.Events, note)
 		lines += r.Lines
 		events += r.Events
