@@ -284,7 +284,8 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Wait()
 	st := s.Stats()
 	s.log.Info("forwarding stopped", "clients_accepted", st.Accepted, "clients_disconnected", st.Disconnected,
-		"refused_not_allowed", st.Refused, "refused_over_limit", st.OverLimit, "slow_disconnects", st.SlowDisconnects)
+		"refused_not_allowed", st.Refused, "refused_over_limit", st.OverLimit, "slow_disconnects", st.SlowDisconnects,
+		"lines_cut_too_long", st.TooLong)
 
 	if followErr != nil {
 		return fmt.Errorf("forward: %w", followErr)

@@ -73,7 +73,7 @@ func TestManyClientsNeverRead(t *testing.T) {
 		t.Errorf("%d Debug logs of refused connections, want %d", n, clients-DefaultMaxClients)
 	}
 	h.stop()
-	if !strings.Contains(h.logs.String(), `msg="forwarding stopped" clients_accepted=64 clients_disconnected=64 refused_not_allowed=0 refused_over_limit=936 slow_disconnects=64`) {
+	if !strings.Contains(h.logs.String(), `msg="forwarding stopped" clients_accepted=64 clients_disconnected=64 refused_not_allowed=0 refused_over_limit=936 slow_disconnects=64 lines_cut_too_long=0`) {
 		t.Errorf("no summary at Info on exit:\n%s", lastLines(h.logs.String(), 3))
 	}
 }

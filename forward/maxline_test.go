@@ -90,6 +90,10 @@ func TestLongLineQueued(t *testing.T) {
 	if alloc > 32<<20 {
 		t.Errorf("forwarding a %d MiB line allocated %d MiB", huge>>20, alloc>>20)
 	}
+	h.stop()
+	if !strings.Contains(h.logs.String(), "lines_cut_too_long=1") {
+		t.Errorf("the summary on exit lacks the cut line:\n%s", h.logs.String())
+	}
 }
 
 // The same for a client that gets the file from its start (a follower of
