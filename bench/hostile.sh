@@ -46,31 +46,16 @@ root=$(cd "$bench/.." && pwd)
 out=$bench/out
 hdir=$out/hostile
 cd "$root"
-say() { printf '>> %s\n' "$*" >&2; }
-die() { say "$*" && exit 2; }
-for tool in go curl python3 git truncate; do
-	command -v "$tool" >/dev/null 2>&1 || die "hostile.sh needs $tool"
-done
-[ -r /proc/self/status ] || die "hostile.sh needs /proc (Linux)"
+# shellcheck source=bench/lib.sh
+. "$bench/lib.sh"
+need go curl python3 git truncate
 
 # --- build ------------------------------------------------------------------
 rm -rf "$hdir"
 mkdir -p "$hdir"
 say "building bench/genlog and the exporter"
 go build -o "$out/genlog" ./bench/genlog || die "cannot build bench/genlog"
-go build -o "$hdir/after" ./cmd/storagenode-exporter || die "cannot build ./cmd/storagenode-exporter"
-bins=(after)
-worktree=""
-cleanup_worktree() {
-	if [ -n "$worktree" ]; then git worktree remove --force "$worktree" >/dev/null 2>&1 || true; fi
-}
-if [ -n "${BEFORE:-}" ]; then
-	worktree=$(mktemp -d "${TMPDIR:-/tmp}/hostile-before.XXXXXX")
-	git worktree add --detach "$worktree" "$BEFORE" >/dev/null 2>&1 || die "cannot check out $BEFORE"
-	say "building $BEFORE ($(git -C "$worktree" log -1 --format=%h))"
-	(cd "$worktree" && go build -o "$hdir/before" ./cmd/storagenode-exporter) || die "cannot build $BEFORE"
-	bins=(before after)
-fi
+build_exporters "$hdir"
 
 "$out/genlog" -n "$LINES" -seed 1 -o "$hdir/lines.log"
 # the file of (3) and (4): the hole, its newline, the lines (sparse on disk)
@@ -80,23 +65,6 @@ printf '\n' >>"$hdir/hostile.log"
 cat "$hdir/lines.log" >>"$hdir/hostile.log"
 
 # --- helpers ----------------------------------------------------------------
-pids=()
-cleanup() {
-	local p
-	for p in ${pids[@]+"${pids[@]}"}; do kill "$p" 2>/dev/null || true; done
-	for p in ${pids[@]+"${pids[@]}"}; do wait "$p" 2>/dev/null || true; done
-	cleanup_worktree
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
-metric() { # URL SERIES: its value as an integer, empty if the scrape fails
-	local body
-	body=$(curl -sf --max-time 5 "$1/metrics") || return 0
-	awk -v k="$2" '$1 == k { v = $2 } END { printf "%.0f\n", v + 0 }' <<<"$body"
-}
-kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 # serve BIN NAME SOURCE: serve one node A with the sink on, on a free port,

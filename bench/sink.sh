@@ -53,12 +53,9 @@ root=$(cd "$bench/.." && pwd)
 out=$bench/out
 sdir=$out/sink
 cd "$root"
-say() { printf '>> %s\n' "$*" >&2; }
-die() { say "$*" && exit 2; }
-for tool in go curl python3 git; do
-	command -v "$tool" >/dev/null 2>&1 || die "sink.sh needs $tool"
-done
-[ -r /proc/self/status ] || die "sink.sh needs /proc (Linux)"
+# shellcheck source=bench/lib.sh
+. "$bench/lib.sh"
+need go curl python3 git
 
 # --- build ------------------------------------------------------------------
 rm -rf "$sdir"
@@ -66,19 +63,7 @@ mkdir -p "$sdir/src"
 say "building bench/genlog, bench/loadgen and the exporter"
 go build -o "$out/genlog" ./bench/genlog || die "cannot build bench/genlog"
 go build -o "$out/loadgen" ./bench/loadgen || die "cannot build bench/loadgen"
-go build -o "$sdir/after" ./cmd/storagenode-exporter || die "cannot build ./cmd/storagenode-exporter"
-bins=(after)
-worktree=""
-cleanup_worktree() {
-	if [ -n "$worktree" ]; then git worktree remove --force "$worktree" >/dev/null 2>&1 || true; fi
-}
-if [ -n "${BEFORE:-}" ]; then
-	worktree=$(mktemp -d "${TMPDIR:-/tmp}/sink-before.XXXXXX")
-	git worktree add --detach "$worktree" "$BEFORE" >/dev/null 2>&1 || die "cannot check out $BEFORE"
-	say "building $BEFORE ($(git -C "$worktree" log -1 --format=%h))"
-	(cd "$worktree" && go build -o "$sdir/before" ./cmd/storagenode-exporter) || die "cannot build $BEFORE"
-	bins=(before after)
-fi
+build_exporters "$sdir"
 
 say "generating the logs (seed $SEED)"
 "$out/genlog" -n 200000 -seed "$SEED" -o "$sdir/src/busy.log"
@@ -86,24 +71,7 @@ for i in 1 2 3 4; do "$out/genlog" -n 200000 -seed "$((SEED + i))" -o "$sdir/src
 "$out/genlog" -n "$INGEST_LINES" -seed "$SEED" -o "$sdir/src/ingest.log"
 
 # --- helpers ----------------------------------------------------------------
-pids=()
-cleanup() {
-	local p
-	for p in ${pids[@]+"${pids[@]}"}; do kill "$p" 2>/dev/null || true; done
-	for p in ${pids[@]+"${pids[@]}"}; do wait "$p" 2>/dev/null || true; done
-	cleanup_worktree
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
-metric() { # URL SERIES: its value as an integer, empty if the scrape fails
-	local body
-	body=$(curl -sf --max-time 5 "$1/metrics") || return 0
-	awk -v k="$2" '$1 == k { v = $2 } END { printf "%.0f\n", v + 0 }' <<<"$body"
-}
 jget() { sed -n 's/.*"'"$2"'":\([-+.0-9eE]*\).*/\1/p' "$1"; }
-kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 # start BIN NAME NODE:FILE...: serve with the sink on (a database of its
 # own) on a free port, until every node's source is up; sets PID and URL.
