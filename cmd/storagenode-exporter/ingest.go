@@ -15,7 +15,7 @@ import (
 )
 
 // IngestMemoryLimit is the Go runtime's soft memory limit for ingest.
-const IngestMemoryLimit = 32 << 20
+const IngestMemoryLimit = 28 << 20
 
 // IngestCmd loads log files into the sink from their start to their end,
 // then exits.
@@ -64,9 +64,10 @@ func (c *IngestCmd) Run(ctx context.Context, env *Env, kctx *kong.Context) error
 	}
 	env.Logger.Info("raw-event sink", "db", loc.Path, "from", loc.From)
 	if os.Getenv("GOMEMLIMIT") == "" {
-		// A soft limit: the heap an ingest holds is about 15 MB (batches,
-		// chunks), and without it the collector lets the heap grow to
-		// twice that; GOMEMLIMIT overrides.
+		// A soft limit: an ingest holds about 10 MB of heap (batches,
+		// chunks, the GeoIP cache; the embedded GeoIP database is off the
+		// heap), and the collector would let the heap grow to twice that
+		// and more; GOMEMLIMIT overrides.
 		debug.SetMemoryLimit(IngestMemoryLimit)
 	}
 	return ingest.Run(ctx, db, plan, ingest.Options{GeoIPDatabase: c.GeoIP.Database, NoGeoIP: c.NoGeoIP, BatchSize: c.BatchSize,
