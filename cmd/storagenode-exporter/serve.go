@@ -23,11 +23,12 @@ import (
 const DefaultListenAddress = ":29651"
 
 // DefaultMemoryLimit is the Go runtime's soft memory limit for serve with
-// one node; NodeMemory is added for each further node (a node's series,
-// follower, pairing and buffers take about 150 KB: with a fixed 40 MiB, a
+// one node (the embedded GeoIP database, 8 MB, is off the heap and not in
+// it); NodeMemory is added for each further node (a node's series,
+// follower, pairing and buffers take about 150 KB: with a fixed limit, a
 // thousand idle nodes kept the collector running, a quarter of a core).
 const (
-	DefaultMemoryLimit = 40 << 20
+	DefaultMemoryLimit = 32 << 20
 	NodeMemory         = 256 << 10
 )
 
