@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -60,15 +59,6 @@ func receive(t *testing.T, addr string) *receiver {
 	return r
 }
 
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // A 64 MiB line is read without being held and sent as its first MaxLine
 // bytes and source.CutMark: serve's TCP source takes it as one line too
 // long, and the lines after it arrive. (Not parallel: it measures the
@@ -77,7 +67,7 @@ func TestLongLineQueued(t *testing.T) {
 	const huge, limit = 64 << 20, 8 << 10
 	h := startServer(t, Config{MaxLine: limit}, nil)
 	var r *receiver
-	alloc := allocated(func() {
+	alloc := testutil.Allocated(func() {
 		r = receive(t, h.addr())
 		h.waitClients(1)
 		addHole(t, h.path, huge, strings.Repeat("after\n", 1000))
@@ -105,7 +95,7 @@ func TestLongLineFromBeginning(t *testing.T) {
 	addHole(t, path, huge, strings.Repeat("after\n", 1000))
 	s, _ := runServer(t, Config{Path: path, FromBeginning: true})
 	var r *receiver
-	alloc := allocated(func() {
+	alloc := testutil.Allocated(func() {
 		r = receive(t, s.Addr().String())
 		testutil.WaitFor(t, "the lines after the long one", func() bool { return r.after.Load() == 1000 })
 	})

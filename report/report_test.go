@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 	"github.com/storagenode-exporter/storagenode-exporter/report"
 )
@@ -194,20 +195,6 @@ func TestParallelEqualsSequential(t *testing.T) {
 	}
 }
 
-// hole is n NUL bytes without a newline (a crash's hole in a log), made as
-// it is read so that the test holds none of it.
-type hole struct{ n int64 }
-
-func (h *hole) Read(p []byte) (int, error) {
-	if h.n == 0 {
-		return 0, io.EOF
-	}
-	k := min(int64(len(p)), h.n)
-	clear(p[:k])
-	h.n -= k
-	return int(k), nil
-}
-
 // A 64 MiB line without a newline counts once as too long, is not held, and
 // the lines after it count. (Not parallel: it measures the process's
 // allocations.)
@@ -222,7 +209,7 @@ func TestReadLongLine(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	c := report.NewCounter()
-	r := io.MultiReader(&hole{64 << 20}, strings.NewReader("\n"), bytes.NewReader(fixture))
+	r := io.MultiReader(testutil.Hole(64<<20), strings.NewReader("\n"), bytes.NewReader(fixture))
 	if err := c.Read(r, 2); err != nil {
 		t.Fatal(err)
 	}

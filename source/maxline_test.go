@@ -5,7 +5,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -76,23 +75,6 @@ func TestLineBufTooLong(t *testing.T) {
 	}
 }
 
-// hole is n NUL bytes without a newline (a crash's hole in a log), then
-// rest; it is made as it is read, so that the test holds none of it.
-type hole struct {
-	n    int64
-	rest io.Reader
-}
-
-func (h *hole) Read(p []byte) (int, error) {
-	if h.n == 0 {
-		return h.rest.Read(p)
-	}
-	k := min(int64(len(p)), h.n)
-	clear(p[:k])
-	h.n -= k
-	return int(k), nil
-}
-
 // counted counts what a source emits without keeping it.
 type counted struct {
 	lines, cut, after atomic.Int64
@@ -111,24 +93,14 @@ func (c *counted) emit(l Line) error {
 	return nil
 }
 
-// allocated returns what the process allocated while f ran.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // A 64 MiB line on standard input is delivered cut, without being held,
 // and the lines after it are delivered. (Not parallel: it measures the
 // process's allocations.)
 func TestReaderLongLine(t *testing.T) {
 	const huge = 64 << 20
 	var c counted
-	alloc := allocated(func() {
-		src := NewReader("-", &hole{huge, strings.NewReader("\n" + strings.Repeat("after\n", 1000))})
+	alloc := testutil.Allocated(func() {
+		src := NewReader("-", io.MultiReader(testutil.Hole(huge), strings.NewReader("\n"+strings.Repeat("after\n", 1000))))
 		if err := src.Run(context.Background(), c.emit); err != nil {
 			t.Fatal(err)
 		}
@@ -157,11 +129,11 @@ func TestTCPLongLine(t *testing.T) {
 			return
 		}
 		defer conn.Close()
-		io.Copy(conn, &hole{huge, strings.NewReader("\n" + strings.Repeat("after\n", 1000))})
+		io.Copy(conn, io.MultiReader(testutil.Hole(huge), strings.NewReader("\n"+strings.Repeat("after\n", 1000))))
 		io.Copy(io.Discard, conn) // until the source goes away
 	}()
 	var c counted
-	alloc := allocated(func() {
+	alloc := testutil.Allocated(func() {
 		src := NewTCP(ln.Addr().String(), nil)
 		src.MaxLine = 64 << 10
 		ctx, cancel := context.WithCancel(context.Background())

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/storagenode-exporter/storagenode-exporter/internal/logfile"
+	"github.com/storagenode-exporter/storagenode-exporter/internal/testutil"
 )
 
 type chunkAt struct {
@@ -176,33 +177,13 @@ func TestSplitChunksTooLongAtError(t *testing.T) {
 	}
 }
 
-// endless is a line of n bytes of b without a newline, then rest; it is
-// made as it is read, so the test holds none of it.
-type endless struct {
-	n    int64
-	b    byte
-	rest *strings.Reader
-}
-
-func (e *endless) Read(p []byte) (int, error) {
-	if e.n == 0 {
-		return e.rest.Read(p)
-	}
-	k := min(int64(len(p)), e.n)
-	for i := range p[:k] {
-		p[i] = e.b
-	}
-	e.n -= k
-	return int(k), nil
-}
-
 // A 64 MiB line is not held: what Split allocates while reading it stays
 // within a few chunks, and the lines after it are all handed over. (Not
 // parallel: it measures the process's allocations.)
 func TestSplitChunksLongLineMemory(t *testing.T) {
 	const huge = 64 << 20
 	tail := strings.Repeat("after\n", 1000)
-	r := &endless{n: huge, b: 0, rest: strings.NewReader("\n" + tail)}
+	r := io.MultiReader(testutil.Hole(huge), strings.NewReader("\n"+tail))
 	get := func() []byte { return make([]byte, 1<<20) }
 	var before, after runtime.MemStats
 	runtime.GC()

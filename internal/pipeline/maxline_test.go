@@ -14,19 +14,6 @@ import (
 	"github.com/storagenode-exporter/storagenode-exporter/parser"
 )
 
-// hole is n NUL bytes (a crash's hole in a log) made as they are read.
-type hole struct{ n int64 }
-
-func (h *hole) Read(p []byte) (int, error) {
-	if h.n == 0 {
-		return 0, io.EOF
-	}
-	k := min(int64(len(p)), h.n)
-	clear(p[:k])
-	h.n -= k
-	return int(k), nil
-}
-
 // A 64 MiB line without a newline between two copies of a log, in a
 // followed file, on standard input and over TCP: each node counts it as one
 // unparsed line and every line after it as report does, and none of the
@@ -38,7 +25,7 @@ func TestRunLongLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	stream := func() io.Reader {
-		return io.MultiReader(bytes.NewReader(fixture), &hole{huge}, bytes.NewReader([]byte("\n")), bytes.NewReader(fixture))
+		return io.MultiReader(bytes.NewReader(fixture), testutil.Hole(huge), bytes.NewReader([]byte("\n")), bytes.NewReader(fixture))
 	}
 	log := filepath.Join(t.TempDir(), "node.log")
 	f, err := os.Create(log)
