@@ -135,20 +135,20 @@ func init() {
 // internMessage returns the message as a string, shared for known messages.
 // In a line whose TABs became spaces the message's own trailing spaces are
 // lost; spaced tells to try the known message with its trailing space.
-func internMessage(b []byte, spaced bool) string {
+func internMessage(b []byte, spaced bool) (string, msgID) {
 	if m, ok := messages[string(b)]; ok {
-		return m.text
+		return m.text, m.id
 	}
 	if spaced && len(b) > 0 {
 		var buf [64]byte
 		if len(b) < len(buf) {
 			k := append(append(buf[:0], b...), ' ')
 			if m, ok := messages[string(k)]; ok {
-				return m.text
+				return m.text, m.id
 			}
 		}
 	}
-	return string(b)
+	return string(b), mNone
 }
 
 // isLogger reports whether logger is name or one of its sub-loggers
@@ -158,8 +158,8 @@ func loggerIs(logger, name string) bool {
 }
 
 // classify sets the Kind and typed fields of an event from its logger,
-// message and fields.
-func classify(ev *Event, f *fields) {
+// message (m, as internMessage found it) and fields.
+func classify(ev *Event, f *fields, m msgID) {
 	if v := f.get(fProcess); v.typ == 's' {
 		switch string(v.b) {
 		case "storagenode":
@@ -176,7 +176,6 @@ func classify(ev *Event, f *fields) {
 	if f.has(fError) {
 		ev.Error = f.get(fError).str()
 	}
-	m := messages[ev.Message].id
 	switch {
 	case m == mNone:
 	case ev.Logger == "piecestore" || ev.Logger == "piecestore:endpoint":

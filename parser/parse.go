@@ -199,8 +199,9 @@ func parse(line []byte, ev *Event, f *fields) error {
 		}
 	}
 	ev.Logger = internLogger(logger)
-	ev.Message = internMessage(msg, h.mode == modeSpace)
-	classify(ev, f)
+	var m msgID
+	ev.Message, m = internMessage(msg, h.mode == modeSpace)
+	classify(ev, f, m)
 	return nil
 }
 
@@ -324,6 +325,9 @@ func headerAt(line []byte, i int, f *fields) (header, bool) {
 // isCaller tells whether a column is zap's caller ("piecestore/endpoint.go:367"):
 // a path ending in ".go:" and a line number, without spaces.
 func isCaller(b []byte) bool {
+	if len(b) == 0 || b[len(b)-1] < '0' || b[len(b)-1] > '9' {
+		return false // a caller ends in its line number; a logger's name does not
+	}
 	i := bytes.LastIndex(b, []byte(".go:"))
 	if i <= 0 || i+4 == len(b) || bytes.IndexByte(b, ' ') >= 0 {
 		return false
@@ -391,6 +395,9 @@ func internLogger(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
+	if string(b) == "piecestore" { // most lines: no map lookup
+		return "piecestore"
+	}
 	if s, ok := knownLoggers[string(b)]; ok {
 		return s
 	}
@@ -403,11 +410,57 @@ func parseRemote(v rawVal) netip.AddrPort {
 	if v.typ != 's' || v.escape {
 		return netip.AddrPort{}
 	}
+	if ap, ok := parseIPv4Port(v.b); ok {
+		return ap
+	}
 	ap, err := netip.ParseAddrPort(unsafeString(v.b))
 	if err != nil {
 		return netip.AddrPort{}
 	}
 	return ap
+}
+
+// parseIPv4Port reads the common "1.2.3.4:28967" in one pass. It accepts
+// only what netip.ParseAddrPort reads as the same address and port (octets
+// without leading zeros, a port without one), and says false for anything
+// else, which parseRemote then hands to netip.
+func parseIPv4Port(b []byte) (netip.AddrPort, bool) {
+	var ip [4]byte
+	i := 0
+	for k := range 4 {
+		start, n := i, 0
+		for i < len(b) && i-start < 3 && '0' <= b[i] && b[i] <= '9' {
+			n = n*10 + int(b[i]-'0')
+			i++
+		}
+		if i == start || n > 255 || b[start] == '0' && i-start > 1 || i >= len(b) {
+			return netip.AddrPort{}, false
+		}
+		want := byte('.')
+		if k == 3 {
+			want = ':'
+		}
+		if b[i] != want {
+			return netip.AddrPort{}, false
+		}
+		ip[k] = byte(n)
+		i++
+	}
+	port := b[i:]
+	if len(port) == 0 || len(port) > 5 || port[0] == '0' && len(port) > 1 {
+		return netip.AddrPort{}, false
+	}
+	p := 0
+	for _, c := range port {
+		if c < '0' || c > '9' {
+			return netip.AddrPort{}, false
+		}
+		p = p*10 + int(c-'0')
+	}
+	if p > 65535 {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(netip.AddrFrom4(ip), uint16(p)), true
 }
 
 // unsafeString views b as a string for a call that does not keep it.

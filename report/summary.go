@@ -68,6 +68,9 @@ type Summary struct {
 	// part: a chunk's summary, read in parallel, keeps the names it saw;
 	// the Summary it is merged into, in line order, bounds them.
 	part bool
+	// the satellites counted last (bySatelliteID)
+	memo     [4]satMemo
+	memoNext int
 }
 
 // satellite returns the key of a satellite name in Satellites.
@@ -108,7 +111,10 @@ func (s *Summary) addOutcome(ev *parser.Event, res parser.Result) {
 	if res == parser.Success && ev.HasSize && ev.Size > 0 {
 		bytes = ev.Size
 	}
-	s.AddOutcomes(parser.SatelliteName(ev.Satellite), ev.Action, res, 1, bytes)
+	one, transfer := s.addTotals(ev.Action, res, 1, bytes)
+	if ev.Satellite != "" || transfer {
+		s.addSatellite(s.bySatelliteID(ev.Satellite), ev.Action, transfer, one)
+	}
 	if res == parser.Failed {
 		s.AddFailures(ev.Action, ev.Error, 1)
 	}
@@ -120,6 +126,16 @@ func (s *Summary) addOutcome(ev *parser.Event, res parser.Result) {
 // error classes of failures are AddFailures' to count. It serves counts
 // that come in bulk, such as the rows of the sink.
 func (s *Summary) AddOutcomes(satellite string, act parser.Action, res parser.Result, n, successBytes int64) {
+	one, transfer := s.addTotals(act, res, n, successBytes)
+	if satellite == "" && !transfer {
+		return
+	}
+	s.addSatellite(s.byAction(satellite), act, transfer, one)
+}
+
+// addTotals adds n outcomes to the totals by action and returns them as
+// Counts, with whether act is a transfer action.
+func (s *Summary) addTotals(act parser.Action, res parser.Result, n, successBytes int64) (Counts, bool) {
 	transfer := act != parser.ActionNone && act != parser.ActionOther && act != parser.ActionDelete
 	c := &s.NoAction
 	if transfer {
@@ -135,9 +151,18 @@ func (s *Summary) AddOutcomes(satellite string, act parser.Action, res parser.Re
 		one.Failed = n
 	}
 	c.add(one)
-	if satellite == "" && !transfer {
-		return
+	return one, transfer
+}
+
+func (s *Summary) addSatellite(sat *ByAction, act parser.Action, transfer bool, one Counts) {
+	if !transfer {
+		act = parser.ActionNone
 	}
+	sat[act].add(one)
+}
+
+// byAction returns the counts of a satellite's label ("" is unknown).
+func (s *Summary) byAction(satellite string) *ByAction {
 	if satellite == "" {
 		satellite = "unknown"
 	}
@@ -150,10 +175,28 @@ func (s *Summary) AddOutcomes(satellite string, act parser.Action, res parser.Re
 		sat = new(ByAction)
 		s.Satellites[satellite] = sat
 	}
-	if !transfer {
-		act = parser.ActionNone
+	return sat
+}
+
+// bySatelliteID is byAction for a satellite ID as logged, remembering the
+// last few IDs: a log names a handful of satellites, so most outcomes cost
+// no map lookup. An ID's label never changes once given, which keeps the
+// memo right.
+func (s *Summary) bySatelliteID(id string) *ByAction {
+	for i := range s.memo {
+		if m := &s.memo[i]; m.sat != nil && m.id == id {
+			return m.sat
+		}
 	}
-	sat[act].add(one)
+	sat := s.byAction(parser.SatelliteName(id))
+	s.memo[s.memoNext] = satMemo{id, sat}
+	s.memoNext = (s.memoNext + 1) % len(s.memo)
+	return sat
+}
+
+type satMemo struct {
+	id  string
+	sat *ByAction
 }
 
 // AddFailures counts the error class of n failed outcomes of one action

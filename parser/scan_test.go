@@ -1,0 +1,77 @@
+package parser
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+)
+
+// plainRun finds the same first marked byte as the byte-at-a-time loop, at
+// every position of a word and across word boundaries, for each of the 256
+// byte values.
+func TestPlainRun(t *testing.T) {
+	slow := func(b []byte, i int) int {
+		for i < len(b) && !strTable[b[i]] {
+			i++
+		}
+		return i
+	}
+	for c := 0; c < 256; c++ {
+		for n := 0; n <= 20; n++ {
+			for at := 0; at <= n; at++ {
+				b := make([]byte, n)
+				for k := range b {
+					b[k] = 'A' + byte(k%26)
+				}
+				if at < n {
+					b[at] = byte(c)
+				}
+				for from := 0; from <= n; from++ {
+					if got, want := plainRun(b, from), slow(b, from); got != want {
+						t.Fatalf("byte %#x at %d of %d, from %d: %d, want %d", c, at, n, from, got, want)
+					}
+				}
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		b := make([]byte, r.IntN(40))
+		for k := range b {
+			// mostly plain bytes, some marked, some 0x80 and above
+			switch r.IntN(8) {
+			case 0:
+				b[k] = byte(r.IntN(0x20))
+			case 1:
+				b[k] = "\"\\"[r.IntN(2)]
+			case 2:
+				b[k] = byte(0x80 + r.IntN(0x80))
+			default:
+				b[k] = byte(0x20 + r.IntN(0x60))
+			}
+		}
+		from := r.IntN(len(b) + 1)
+		if got, want := plainRun(b, from), slow(b, from); got != want {
+			t.Fatalf("%q from %d: %d, want %d", b, from, got, want)
+		}
+	}
+}
+
+// parseIPv4Port agrees with netip.ParseAddrPort wherever it answers.
+func FuzzIPv4Port(f *testing.F) {
+	for _, s := range []string{"1.2.3.4:28967", "255.255.255.255:65535", "0.0.0.0:0", "01.2.3.4:1",
+		"1.2.3.4:080", "256.1.1.1:1", "1.2.3.4:65536", "1.2.3:4", "1.2.3.4.5:6", "[::1]:5", "1.2.3.4:",
+		"1.2.3.4", "1.2.3.4:+1", "1.2.3.4:1a", "100.200.30.4:123456"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseIPv4Port([]byte(s))
+		want, err := netip.ParseAddrPort(s)
+		if ok && (err != nil || got != want) {
+			t.Fatalf("%q: %v, netip says %v (%v)", s, got, want, err)
+		}
+		if !ok && err == nil && want.Addr().Is4() && len(s) <= 21 && s == want.String() {
+			t.Fatalf("%q: refused a plain IPv4 address and port", s)
+		}
+	})
+}
