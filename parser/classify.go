@@ -158,8 +158,9 @@ func loggerIs(logger, name string) bool {
 }
 
 // classify sets the Kind and typed fields of an event from its logger,
-// message (m, as internMessage found it) and fields.
-func classify(ev *Event, f *fields, m msgID) {
+// message (m, as internMessage found it) and fields; full is false for
+// Parser.CountOnly.
+func classify(ev *Event, f *fields, m msgID, full bool) {
 	if v := f.get(fProcess); v.typ == 's' {
 		switch string(v.b) {
 		case "storagenode":
@@ -179,10 +180,10 @@ func classify(ev *Event, f *fields, m msgID) {
 	switch {
 	case m == mNone:
 	case ev.Logger == "piecestore" || ev.Logger == "piecestore:endpoint":
-		transfer(ev, f, m)
+		transfer(ev, f, m, full)
 	case ev.Logger == "piecedeleter":
 		if m == mDeleted || m == mDeleteFailed || m == mDeleteToTrash || m == mDeleteToTrashFailed {
-			transfer(ev, f, m)
+			transfer(ev, f, m, full)
 		}
 	case loggerIs(ev.Logger, "contact") && m == mPingFailed:
 		ev.Kind = KindPingFailed
@@ -256,14 +257,13 @@ func classify(ev *Event, f *fields, m msgID) {
 	}
 }
 
-func transfer(ev *Event, f *fields, m msgID) {
+func transfer(ev *Event, f *fields, m msgID, full bool) {
 	if v := f.get(fAction); v.typ == 's' {
 		ev.Action = parseAction(v.b)
 	}
-	if v := f.get(fPieceID); v.typ == 's' {
-		ev.PieceID = v.str()
+	if full {
+		ev.Remote = parseRemote(f.get(fRemote))
 	}
-	ev.Remote = parseRemote(f.get(fRemote))
 	ev.Size, ev.HasSize = f.get(fSize).int()
 	ev.Offset, _ = f.get(fOffset).int()
 	switch m {
@@ -297,6 +297,9 @@ func transfer(ev *Event, f *fields, m msgID) {
 	case mDeleteFailed, mDeleteToTrashFailed:
 		ev.Kind, ev.Result = KindDelete, Failed
 		ev.Action = ActionDelete
+	}
+	if v := f.get(fPieceID); v.typ == 's' && (full || ev.RaceLost || pairedByRule5(ev)) {
+		ev.PieceID = v.str()
 	}
 }
 

@@ -115,6 +115,15 @@ func (f *fields) get(id fieldID) rawVal {
 	return rawVal{}
 }
 
+// header returns a JSON-encoded line's header key (hdrL, hdrT, hdrN or
+// hdrM), zero when the line has none.
+func (f *fields) header(id fieldID) rawVal {
+	if h := id - hdrL; f.hdrSet[h] {
+		return f.hdr[h]
+	}
+	return rawVal{}
+}
+
 const maxDepth = 64
 
 // scanner validates and reads one JSON object.

@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -524,5 +527,58 @@ func TestNoAlias(t *testing.T) {
 	}
 	if ev2.PieceID != before.PieceID || ev2.Satellite != before.Satellite || ev2.Error != "x" || ev2.Logger != "piecestore" || ev2.Message != "upload failed" {
 		t.Errorf("event changed with its line: %+v", ev2)
+	}
+}
+
+// A Parser kept from line to line reads every line as Parse does, whatever
+// came before it (its scratch space is not zeroed between lines), and with
+// CountOnly differs only in Remote and in the piece IDs rule 5 does not need.
+func TestParserReused(t *testing.T) {
+	var lines []string
+	for _, name := range []string{"real-lines.txt", "seed-sample.log"} {
+		lines = append(lines, publishedLines(t, name)...)
+	}
+	lines = append(lines, benchLines...)
+	if len(lines) < 100 {
+		t.Fatalf("only %d lines", len(lines))
+	}
+	var p parser.Parser
+	lean := parser.Parser{CountOnly: true}
+	var leanIDs int
+	remotes := 0
+	r := rand.New(rand.NewPCG(3, 4))
+	for round := range 3 {
+		order := r.Perm(len(lines))
+		if round == 0 {
+			for i := range order {
+				order[i] = i
+			}
+		}
+		for _, i := range order {
+			line := []byte(lines[i])
+			want, werr := parser.Parse(line)
+			got, gerr := p.Parse(line)
+			if fmt.Sprint(werr) != fmt.Sprint(gerr) || !reflect.DeepEqual(want, got) {
+				t.Fatalf("line %d after line %d:\n%+v %v\nwant %+v %v", i, order[max(0, i-1)], got, gerr, want, werr)
+			}
+			got, gerr = lean.Parse(line)
+			if want.Remote.IsValid() {
+				remotes++
+			}
+			want.Remote = netip.AddrPort{}
+			if got.PieceID != "" && want.Kind == parser.KindTransferOutcome {
+				leanIDs++
+			}
+			if !want.RaceLost &&
+				!(want.Level == parser.Debug && (want.Message == "download canceled" || want.Message == "upload failed")) {
+				want.PieceID = ""
+			}
+			if fmt.Sprint(werr) != fmt.Sprint(gerr) || !reflect.DeepEqual(want, got) {
+				t.Fatalf("CountOnly, line %d:\n%+v %v\nwant %+v %v", i, got, gerr, want, werr)
+			}
+		}
+	}
+	if remotes == 0 || leanIDs == 0 {
+		t.Fatalf("%d lines with a remote address, %d outcomes keeping their piece ID under CountOnly: the test checks too little", remotes, leanIDs)
 	}
 }

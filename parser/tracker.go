@@ -45,7 +45,7 @@ func (t *Tracker) Count(ev *Event) (Result, bool) {
 		}
 		return ev.Result, true
 	}
-	if ev.Level == Debug && (ev.Message == "download canceled" || ev.Message == "upload failed") && len(t.pending) > 0 {
+	if len(t.pending) > 0 && pairedByRule5(ev) {
 		k := raceKey{ev.PieceID, ev.Action}
 		if _, ok := t.pending[k]; ok {
 			delete(t.pending, k)
@@ -53,6 +53,12 @@ func (t *Tracker) Count(ev *Event) (Result, bool) {
 		}
 	}
 	return ev.Result, true
+}
+
+// pairedByRule5 tells an outcome that may be the follow-up line of a
+// race-lost transfer.
+func pairedByRule5(ev *Event) bool {
+	return ev.Level == Debug && (ev.Message == "download canceled" || ev.Message == "upload failed")
 }
 
 func (t *Tracker) remember(k raceKey) {

@@ -21,11 +21,12 @@ type Counter struct {
 	// 0 means logfile.DefaultMaxLine.
 	MaxLine int
 	tracker *parser.Tracker
+	parser  parser.Parser // for Line
 }
 
 // NewCounter returns an empty Counter.
 func NewCounter() *Counter {
-	return &Counter{tracker: parser.NewTracker(0)}
+	return &Counter{tracker: parser.NewTracker(0), parser: newParser()}
 }
 
 // TooLong counts a line its reader cut for being longer than its limit:
@@ -38,7 +39,7 @@ func (s *Summary) TooLong() {
 
 // Line counts one line (its trailing newline may be present).
 func (c *Counter) Line(line []byte) {
-	ev, ok := c.Summary.line(line)
+	ev, ok := c.Summary.line(line, &c.parser)
 	if !ok {
 		return
 	}
@@ -49,9 +50,9 @@ func (c *Counter) Line(line []byte) {
 
 // line counts a line's non-outcome facts and returns the event when it is
 // a transfer outcome still to be counted.
-func (s *Summary) line(line []byte) (parser.Event, bool) {
+func (s *Summary) line(line []byte, p *parser.Parser) (parser.Event, bool) {
 	s.Lines++
-	ev, err := parser.Parse(line)
+	ev, err := p.Parse(line)
 	if err != nil {
 		var se *parser.SyntaxError
 		switch {
@@ -68,6 +69,9 @@ func (s *Summary) line(line []byte) (parser.Event, bool) {
 	s.addEvent(&ev)
 	return ev, ev.Kind == parser.KindTransferOutcome
 }
+
+// newParser returns the parser of a report, which only counts outcomes.
+func newParser() parser.Parser { return parser.Parser{CountOnly: true} }
 
 // needsOrder tells whether rule 5 may change how an outcome counts, so that
 // it must go through the Tracker in line order.
@@ -107,8 +111,9 @@ func (c *Counter) Read(r io.Reader, workers int) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			p := newParser()
 			for ch := range work {
-				ch.parse()
+				ch.parse(&p)
 				close(ch.done)
 			}
 		}()
@@ -145,7 +150,7 @@ func (c *Counter) Read(r io.Reader, workers int) error {
 	return err
 }
 
-func (ch *chunk) parse() {
+func (ch *chunk) parse(p *parser.Parser) {
 	b := ch.buf
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
@@ -155,7 +160,7 @@ func (ch *chunk) parse() {
 		} else {
 			line, b = b[:i], b[i+1:]
 		}
-		ev, ok := ch.part.line(line)
+		ev, ok := ch.part.line(line, p)
 		if !ok {
 			continue
 		}

@@ -490,8 +490,9 @@ func (w *warmth) extend() error {
 	}
 	p := w.p
 	r := io.NewSectionReader(w.src.f, w.end, end-w.end)
+	var ps parser.Parser
 	err = splitLines(r, w.end, false, chunkSize, p.in.opts.MaxLine, func(ch *chunk) bool {
-		p.parse(ch)
+		p.parse(ch, &ps)
 		for i := range ch.items {
 			p.apply(&ch.items[i])
 		}
@@ -629,8 +630,9 @@ func (p *pipeline) run(ctx context.Context, content io.Reader, from int64, compr
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var ps parser.Parser
 			for ch := range work {
-				p.parse(ch)
+				p.parse(ch, &ps)
 				close(ch.done)
 			}
 		}()
@@ -789,7 +791,7 @@ func (b *Batch) empty() bool {
 }
 
 // parse parses a chunk's lines and keeps those that add something.
-func (p *pipeline) parse(ch *chunk) {
+func (p *pipeline) parse(ch *chunk, ps *parser.Parser) {
 	geo := p.in.opts.Geo
 	b := ch.buf
 	ch.items = (*itemPool.Get().(*[]item))[:0]
@@ -809,7 +811,7 @@ func (p *pipeline) parse(ch *chunk) {
 			off += int64(i + 1)
 		}
 		ch.lines++
-		ev, err := parser.Parse(line)
+		ev, err := ps.Parse(line)
 		if err != nil {
 			continue
 		}
