@@ -104,6 +104,8 @@ type fields struct {
 	// header keys of a JSON-encoded line (L, T, N, M): first one wins.
 	hdr    [4]rawVal
 	hdrSet [4]bool
+
+	time timeMemo // kept from line to line by a Parser
 }
 
 func (f *fields) has(id fieldID) bool { return f.set[id] }

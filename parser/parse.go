@@ -294,7 +294,7 @@ func headerAt(line []byte, i int, f *fields) (header, bool) {
 		return h, true
 	}
 	j := 0
-	if tm, off, n, ok := parseTime(b); ok {
+	if tm, off, n, ok := f.time.parse(b); ok {
 		h.ev.Time, h.ev.TZOffset = tm, off
 		j = n
 		if j >= len(b) {

@@ -75,3 +75,21 @@ func FuzzIPv4Port(f *testing.F) {
 		}
 	})
 }
+
+// A timeMemo answers as parseTime does, whatever it read before.
+func TestTimeMemo(t *testing.T) {
+	stamps := []string{"2026-09-05T14:20:31Z", "2026-09-05T14:20:31.5Z", "2026-09-05T14:20:31.123456789Z",
+		"2026-09-05T14:20:31+02:00", "2026-09-05T14:20:31+0200", "2026-09-05T14:20:31.240+0200",
+		"2026-09-05T14:20:31Z5", "2026-09-05T14:20:31", "2026-09-05T14:20:31.", "2026-09-05T14:20:32Z",
+		"2026-09-05T14:20:31.1234567890Z", "2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z", "2026-09-05T14:20:31-01:30"}
+	var m timeMemo
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 5000 {
+		s := stamps[r.IntN(len(stamps))] + []string{"", "\tINFO", " INFO", "Z", "0"}[r.IntN(5)]
+		t1, o1, n1, ok1 := m.parse([]byte(s))
+		t2, o2, n2, ok2 := parseTime([]byte(s))
+		if !t1.Equal(t2) || o1 != o2 || n1 != n2 || ok1 != ok2 {
+			t.Fatalf("%q: memo %v %d %d %v, parseTime %v %d %d %v", s, t1, o1, n1, ok1, t2, o2, n2, ok2)
+		}
+	}
+}

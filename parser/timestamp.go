@@ -74,6 +74,29 @@ func parseTime(b []byte) (t time.Time, offset int32, n int, ok bool) {
 	return time.Unix(unix, int64(nsec)).UTC(), offset, i, true
 }
 
+// timeMemo remembers the last timestamp parseTime read: a node writes
+// many lines a second, and comparing the text is cheaper than reading it.
+// parseTime's answer depends on the n bytes it read and on no others, so a
+// line that starts with those bytes has the same answer.
+type timeMemo struct {
+	b   [40]byte
+	n   int
+	t   time.Time
+	off int32
+}
+
+func (m *timeMemo) parse(b []byte) (time.Time, int32, int, bool) {
+	if m.n > 0 && len(b) >= m.n && string(b[:m.n]) == string(m.b[:m.n]) {
+		return m.t, m.off, m.n, true
+	}
+	t, off, n, ok := parseTime(b)
+	if ok && n <= len(m.b) {
+		copy(m.b[:], b[:n])
+		m.n, m.t, m.off = n, t, off
+	}
+	return t, off, n, ok
+}
+
 func num(b []byte) (int, bool) {
 	n := 0
 	for _, c := range b {
