@@ -246,17 +246,27 @@ func plainRun(b []byte, i int) int {
 	return i
 }
 
-// str reads a string at s.i and returns its raw content.
+// str reads a string at s.i and returns its raw content. The common string,
+// without escapes, is read here (small enough to be inlined); strRest reads
+// the others.
 func (s *scanner) str() (raw []byte, escaped, ok bool) {
 	if s.i >= len(s.b) || s.b[s.i] != '"' {
 		return nil, false, false
 	}
-	s.i++
-	start := s.i
+	start := s.i + 1
+	i := plainRun(s.b, start)
+	if i < len(s.b) && s.b[i] == '"' {
+		s.i = i + 1
+		return s.b[start:i], false, true
+	}
+	return s.strRest(start, i)
+}
+
+// strRest goes on reading a string whose content starts at start from i,
+// where plainRun stopped.
+func (s *scanner) strRest(start, i int) (raw []byte, escaped, ok bool) {
 	b := s.b
-	i := s.i
 	for {
-		i = plainRun(b, i)
 		if i >= len(b) {
 			return nil, false, false
 		}
@@ -283,6 +293,7 @@ func (s *scanner) str() (raw []byte, escaped, ok bool) {
 		default: // a raw control character
 			return nil, false, false
 		}
+		i = plainRun(b, i)
 	}
 }
 
