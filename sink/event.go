@@ -175,12 +175,17 @@ func ipValue(addr netip.Addr) any {
 	case !addr.IsValid():
 		return nil
 	case addr.Is4():
-		a := addr.As4()
-		return int64(binary.BigEndian.Uint32(a[:])) - 1<<31
+		return ipv4Value(addr)
 	default:
 		a := addr.As16()
 		return a[:]
 	}
+}
+
+// ipv4Value is the stored form of an IPv4 address.
+func ipv4Value(addr netip.Addr) int64 {
+	a := addr.As4()
+	return int64(binary.BigEndian.Uint32(a[:])) - 1<<31
 }
 
 // addrOf is the inverse of ipValue.

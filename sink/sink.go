@@ -213,13 +213,22 @@ func quickCheck(ctx context.Context, pool *sql.DB, path string) error {
 	return nil
 }
 
+// sqliteError is an error with SQLite's result code: the driver's
+// *sqlite.Error, or a *cError of the C API calls of cinsert.go.
+type sqliteError interface {
+	error
+	Code() int
+}
+
+var _ = []sqliteError{(*sqlite.Error)(nil), (*cError)(nil)}
+
 func isCorrupt(err error) bool {
-	var se *sqlite.Error
+	var se sqliteError
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CORRUPT
 }
 
 func isReadOnlyError(err error) bool {
-	var se *sqlite.Error
+	var se sqliteError
 	if !errors.As(err, &se) {
 		return false
 	}
@@ -346,7 +355,7 @@ func (e *describedError) Unwrap() error { return e.err }
 // describe adds a hint to the SQLite errors an operator can meet, keeping
 // the original reachable with errors.As.
 func describe(err error) error {
-	var se *sqlite.Error
+	var se sqliteError
 	if !errors.As(err, &se) {
 		return err
 	}

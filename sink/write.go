@@ -119,7 +119,7 @@ const (
 type writer struct {
 	stmts []driver.Stmt
 
-	short, short1, full, full1 driver.StmtExecContext
+	short, full                *eventInsert // event rows (cinsert.go)
 	maxID, maxAll, dataVersion driver.StmtQueryContext
 	nodeIns, satIns            driver.StmtExecContext
 	nodeGet, satGet            driver.StmtQueryContext
@@ -129,10 +129,6 @@ type writer struct {
 	repIns, snapIns, compIns   driver.StmtExecContext
 	payIns, payUpd             driver.StmtExecContext
 
-	// buffers reused across batches
-	shortArgs, fullArgs []driver.NamedValue
-	one                 []driver.NamedValue
-	nShort, nFull       int
 	// nextSeq is the next free sequence number of the seconds written to
 	// (see eventID). It stays valid across transactions as long as no
 	// other connection commits: lastVersion is the data_version it is
@@ -155,14 +151,21 @@ func prepareWriter(ctx context.Context, conn interface {
 	Raw(func(any) error) error
 }) (*writer, error) {
 	w := &writer{
-		shortArgs: namedValues(nShort * rowsPerInsert),
-		fullArgs:  namedValues(nFull * rowsPerInsert),
-		one:       namedValues(nFull),
-		nextSeq:   map[int64]int64{},
-		top:       -1,
+		nextSeq: map[int64]int64{},
+		top:     -1,
 	}
 	err := conn.Raw(func(dc any) error {
 		c := dc.(driverConn)
+		h, err := handleOf(dc)
+		if err != nil {
+			return err
+		}
+		if w.short, err = newEventInsert(h, false); err != nil {
+			return err
+		}
+		if w.full, err = newEventInsert(h, true); err != nil {
+			return err
+		}
 		prep := func(q string) (driver.Stmt, error) {
 			s, err := c.PrepareContext(ctx, q)
 			if err != nil {
@@ -186,10 +189,6 @@ func prepareWriter(ctx context.Context, conn interface {
 			return err
 		}
 		return errors.Join(
-			ex(&w.short, insertSQL(shortCols, nShort, rowsPerInsert)),
-			ex(&w.short1, insertSQL(shortCols, nShort, 1)),
-			ex(&w.full, insertSQL(fullCols, nFull, rowsPerInsert)),
-			ex(&w.full1, insertSQL(fullCols, nFull, 1)),
 			qu(&w.maxID, "SELECT max(id) FROM event_rows WHERE id >= ? AND id < ?"),
 			qu(&w.maxAll, "SELECT max(id) FROM event_rows"),
 			qu(&w.dataVersion, "PRAGMA data_version"),
@@ -223,15 +222,13 @@ func prepareWriter(ctx context.Context, conn interface {
 	return w, nil
 }
 
-func namedValues(n int) []driver.NamedValue {
-	v := make([]driver.NamedValue, n)
-	for i := range v {
-		v[i].Ordinal = i + 1
-	}
-	return v
-}
-
 func (w *writer) close() error {
+	for _, e := range []*eventInsert{w.short, w.full} {
+		if e != nil {
+			e.close()
+		}
+	}
+	w.short, w.full = nil, nil
 	var errs []error
 	for _, s := range w.stmts {
 		errs = append(errs, s.Close())
@@ -294,7 +291,8 @@ func (w *writer) write(ctx context.Context, c driverConn, ids *idCache, b *Batch
 			clear(w.nextSeq)
 			w.top = -1
 		}
-		w.nShort, w.nFull = 0, 0
+		w.short.discard()
+		w.full.discard()
 	}()
 	if v, _, err := queryInt(w.dataVersion); err != nil {
 		return 0, err
@@ -462,106 +460,36 @@ func (e *Event) row() row {
 	return r
 }
 
-// bind binds one row into the next free row of a multi-row INSERT, and
-// runs the INSERT when it is full.
+// bind assigns a row its IDs and queues it for a multi-row INSERT, which
+// runs when it is full.
 func (w *writer) bind(ids *idCache, r *row) error {
 	node, err := ids.node(w, r.node)
 	if err != nil {
 		return err
 	}
-	var sat any
+	var sat int64
 	if r.sat != "" {
-		id, err := ids.satellite(w, r.sat)
-		if err != nil {
+		if sat, err = ids.satellite(w, r.sat); err != nil {
 			return err
 		}
-		sat = id
 	}
 	id, err := w.eventID(r.time)
 	if err != nil {
 		return err
 	}
-	full := r.ms != 0 || r.errorReason != "" || r.timed
-	var a []driver.NamedValue
-	if full {
-		a = w.fullArgs[w.nFull*nFull:]
-	} else {
-		a = w.shortArgs[w.nShort*nShort:]
+	b := boundRow{id: id, node: node, sat: sat, r: *r}
+	if r.ms != 0 || r.errorReason != "" || r.timed {
+		return w.full.add(&b)
 	}
-	a[0].Value = id
-	a[1].Value = node
-	a[2].Value = sat
-	a[3].Value = r.action
-	a[4].Value = r.status
-	a[5].Value = nil
-	if r.hasSize {
-		a[5].Value = r.size
-	}
-	switch r.pieceKind {
-	case 0:
-		a[6].Value = nil
-	case 1:
-		a[6].Value = r.piece[:]
-	default:
-		a[6].Value = r.pieceText
-	}
-	a[7].Value = ipValue(r.ip)
-	a[8].Value = nil
-	if r.country != "" {
-		a[8].Value = r.country
-	}
-	if !full {
-		w.nShort++
-		if w.nShort == rowsPerInsert {
-			w.nShort = 0
-			_, err := w.short.ExecContext(bg, w.shortArgs)
-			return err
-		}
-		return nil
-	}
-	a[9].Value = nil
-	if r.ms != 0 {
-		a[9].Value = r.ms
-	}
-	a[10].Value = nil
-	if r.errorReason != "" {
-		a[10].Value = r.errorReason
-	}
-	a[11].Value = nil
-	if r.timed {
-		a[11].Value = r.durationMS
-	}
-	w.nFull++
-	if w.nFull == rowsPerInsert {
-		w.nFull = 0
-		_, err := w.full.ExecContext(bg, w.fullArgs)
-		return err
-	}
-	return nil
+	return w.short.add(&b)
 }
 
-// flushEvents inserts the rows still bound, one statement each.
+// flushEvents inserts the rows still queued.
 func (w *writer) flushEvents() error {
-	one := w.one[:nShort]
-	for i := 0; i < w.nShort; i++ {
-		for j := range one {
-			one[j].Value = w.shortArgs[i*nShort+j].Value
-		}
-		if _, err := w.short1.ExecContext(bg, one); err != nil {
-			return err
-		}
+	if err := w.short.flush(); err != nil {
+		return err
 	}
-	one = w.one[:nFull]
-	for i := 0; i < w.nFull; i++ {
-		for j := range one {
-			one[j].Value = w.fullArgs[i*nFull+j].Value
-		}
-		if _, err := w.full1.ExecContext(bg, one); err != nil {
-			return err
-		}
-	}
-	w.nShort, w.nFull = 0, 0
-	return nil
+	return w.full.flush()
 }
 
 // eventID returns the next free key in the second of t. The first event of
