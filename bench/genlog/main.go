@@ -26,6 +26,7 @@ func main() {
 	formatName := flag.String("format", "current", "field spelling: current (v1.146+ snake_case) or v142")
 	expectPath := flag.String("expect", "", "write the expected report JSON to this file")
 	startStr := flag.String("start", "2026-09-05T14:20:31Z", "timestamp of the first line (RFC 3339)")
+	started := flag.Float64("started", 0, "share of transfers (0-1) that also get a DEBUG `started` line a few transfers before their outcome (0.7: about 58 % outcome lines)")
 	flag.Parse()
 
 	f, ok := loggen.FormatByName(*formatName)
@@ -39,6 +40,9 @@ func main() {
 	if *n < 0 {
 		fail(fmt.Errorf("-n must not be negative"))
 	}
+	if !(*started >= 0 && *started <= 1) {
+		fail(fmt.Errorf("-started must be between 0 and 1"))
+	}
 
 	var w io.Writer = os.Stdout
 	var file *os.File
@@ -50,6 +54,7 @@ func main() {
 		w = file
 	}
 	g := loggen.New(f, *seed, start)
+	g.StartedShare = *started
 	if err := g.WriteLog(w, *n); err != nil {
 		fail(err)
 	}

@@ -257,6 +257,13 @@ type Expectation struct {
 
 // Generator writes log lines. It is not safe for concurrent use.
 type Generator struct {
+	// StartedShare is the share of transfers (0 to 1) for which WriteLog
+	// also writes the DEBUG `started` line, a few transfers before the
+	// outcome, as a node logging at DEBUG does: about 1/(1+StartedShare)
+	// of the lines are then outcomes. 0, the default, writes none.
+	StartedShare float64
+	inflight     []*Transfer // started, not yet finished
+
 	r   rng
 	f   *Format
 	out []byte // lines written and not yet handed out
@@ -322,9 +329,9 @@ func New(f *Format, seed uint64, start time.Time) *Generator {
 // Expectation returns the counts of everything written so far.
 func (g *Generator) Expectation() *Expectation { return &g.exp }
 
-// WriteLog writes n more lines to w: about 97 % transfer outcomes, the rest
-// the node's other lines (see the package bench/genlog), with the clock
-// advancing about one second per 20 lines.
+// WriteLog writes n more lines to w: about 97 % transfer outcomes (fewer
+// with StartedShare), the rest the node's other lines (see the package
+// bench/genlog), with the clock advancing about one second per 20 lines.
 func (g *Generator) WriteLog(w io.Writer, n int64) error {
 	g.max = g.exp.Lines + n
 	defer func() { g.max = math.MaxInt64 }()
@@ -334,6 +341,8 @@ func (g *Generator) WriteLog(w io.Writer, n int64) error {
 			g.garbage()
 		case x < 0.0103:
 			g.other()
+		case g.StartedShare > 0:
+			g.startedTransfer()
 		default:
 			g.transfer()
 		}
@@ -592,6 +601,27 @@ func (p *transferPlan) upload() bool { return p.act == actPUT || p.act == actPUT
 func (g *Generator) transfer() {
 	g.planTransfer(&g.plan)
 	g.finish(&g.plan)
+}
+
+// inflightMax is how many started transfers WriteLog keeps open: each
+// outcome comes this many started transfers after its started line.
+const inflightMax = 8
+
+// startedTransfer draws a transfer and, with the chance StartedShare,
+// writes its started line and keeps it open; else it writes its outcome at
+// once. It finishes the oldest open transfer when there are too many.
+func (g *Generator) startedTransfer() {
+	t := g.NewTransfer()
+	if !g.r.chance(g.StartedShare) {
+		g.Finish(t)
+		return
+	}
+	g.Start(t)
+	g.inflight = append(g.inflight, t)
+	if len(g.inflight) > inflightMax {
+		g.Finish(g.inflight[0])
+		g.inflight = append(g.inflight[:0], g.inflight[1:]...)
+	}
 }
 
 // planTransfer draws a transfer: action, satellite, outcome, piece, peer,

@@ -161,3 +161,51 @@ func TestTransfers(t *testing.T) {
 		}
 	}
 }
+
+// With StartedShare, WriteLog writes that share of transfers' started line a
+// few transfers before their outcome: the outcome share of the lines falls
+// to about 1/(1+share), every started transfer but the last few open ones
+// ends, and the expectation counts the outcomes written.
+func TestStartedShare(t *testing.T) {
+	var buf bytes.Buffer
+	g := New(Current, 5, start)
+	g.StartedShare = 0.7
+	if err := g.WriteLog(&buf, 20000); err != nil {
+		t.Fatal(err)
+	}
+	open := map[string]int{}
+	outcomes, started, paired := 0, 0, 0
+	for line := range bytes.Lines(buf.Bytes()) {
+		ev, err := parser.Parse(line)
+		if err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		switch ev.Kind {
+		case parser.KindTransferStarted:
+			if ev.Level != parser.Debug {
+				t.Fatalf("started line not at DEBUG: %s", line)
+			}
+			started++
+			open[ev.PieceID]++
+		case parser.KindTransferOutcome:
+			outcomes++
+			if open[ev.PieceID] > 0 {
+				open[ev.PieceID]--
+				paired++
+			}
+		}
+	}
+	if share := float64(outcomes) / 20000; share < 0.55 || share > 0.62 {
+		t.Errorf("outcome share %.3f, want about 1/1.7", share)
+	}
+	if started-paired > inflightMax || paired == 0 {
+		t.Errorf("%d started lines, %d paired with their outcome", started, paired)
+	}
+	var want int64
+	for _, o := range g.Expectation().Transfers {
+		want += o.Success + o.Canceled + o.Failed
+	}
+	if int64(outcomes) != want {
+		t.Errorf("%d outcome lines, expectation says %d", outcomes, want)
+	}
+}
