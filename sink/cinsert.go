@@ -96,6 +96,33 @@ func (h cHandle) cBytes(n int) (uintptr, []byte) {
 	return p, unsafe.Slice((*byte)(unsafe.Add(nil, p)), n)
 }
 
+// cStmt is a prepared statement and what is bound to each of its
+// parameters (bound[i-1] for parameter i).
+type cStmt struct {
+	p     uintptr
+	bound []boundValue
+}
+
+type boundValue struct {
+	kind uint8 // boundNull (the state after prepare), boundInt, boundOther
+	v    int64
+}
+
+const (
+	boundNull uint8 = iota
+	boundInt
+	boundOther
+)
+
+// prepareStmt prepares a statement of n parameters.
+func (h cHandle) prepareStmt(sql string, n int) (*cStmt, error) {
+	p, err := h.prepare(sql)
+	if err != nil {
+		return nil, err
+	}
+	return &cStmt{p: p, bound: make([]boundValue, n)}, nil
+}
+
 // boundRow is an event row with the IDs the writer assigned it.
 type boundRow struct {
 	id, node, sat int64 // sat 0: none
@@ -109,7 +136,7 @@ type eventInsert struct {
 	h         cHandle
 	cols      int
 	full      bool // the columns of fullCols, else shortCols
-	many, one uintptr
+	many, one *cStmt
 	pending   [rowsPerInsert]boundRow
 	n         int
 	// arena (C memory at arenaAt) holds the texts and blobs bound for the
@@ -136,8 +163,8 @@ func newEventInsert(h cHandle, full bool) (*eventInsert, error) {
 	}
 	e.arena = e.arena[:0]
 	var err error
-	if e.many, err = h.prepare(insertSQL(cols, n, rowsPerInsert)); err == nil {
-		e.one, err = h.prepare(insertSQL(cols, n, 1))
+	if e.many, err = h.prepareStmt(insertSQL(cols, n, rowsPerInsert), n*rowsPerInsert); err == nil {
+		e.one, err = h.prepareStmt(insertSQL(cols, n, 1), n)
 	}
 	if err != nil {
 		e.close()
@@ -147,15 +174,15 @@ func newEventInsert(h cHandle, full bool) (*eventInsert, error) {
 }
 
 func (e *eventInsert) close() {
-	for _, s := range []uintptr{e.many, e.one} {
-		if s != 0 {
-			sqlite3.Xsqlite3_finalize(e.h.tls, s)
+	for _, s := range []*cStmt{e.many, e.one} {
+		if s != nil {
+			sqlite3.Xsqlite3_finalize(e.h.tls, s.p)
 		}
 	}
 	if e.arenaAt != 0 {
 		sqlite3.Xsqlite3_free(e.h.tls, e.arenaAt)
 	}
-	e.many, e.one, e.arenaAt, e.arena = 0, 0, 0, nil
+	e.many, e.one, e.arenaAt, e.arena = nil, nil, 0, nil
 }
 
 // add queues a row, and inserts the queue when it is full.
@@ -184,22 +211,22 @@ func (e *eventInsert) flush() error {
 // discard forgets the rows queued (the transaction failed).
 func (e *eventInsert) discard() { e.n = 0 }
 
-func (e *eventInsert) run(stmt uintptr, rows []boundRow) error {
+func (e *eventInsert) run(s *cStmt, rows []boundRow) error {
 	e.arena = e.arena[:0]
 	for k := range rows {
-		if rc := e.bindRow(stmt, int32(k*e.cols+1), &rows[k]); rc != sqlite3.SQLITE_OK {
+		if rc := e.bindRow(s, int32(k*e.cols+1), &rows[k]); rc != sqlite3.SQLITE_OK {
 			err := e.h.err(rc)
-			sqlite3.Xsqlite3_reset(e.h.tls, stmt)
+			sqlite3.Xsqlite3_reset(e.h.tls, s.p)
 			return err
 		}
 	}
-	rc := sqlite3.Xsqlite3_step(e.h.tls, stmt)
+	rc := sqlite3.Xsqlite3_step(e.h.tls, s.p)
 	if rc != sqlite3.SQLITE_DONE {
 		err := e.h.err(rc)
-		sqlite3.Xsqlite3_reset(e.h.tls, stmt)
+		sqlite3.Xsqlite3_reset(e.h.tls, s.p)
 		return err
 	}
-	if rc := sqlite3.Xsqlite3_reset(e.h.tls, stmt); rc != sqlite3.SQLITE_OK {
+	if rc := sqlite3.Xsqlite3_reset(e.h.tls, s.p); rc != sqlite3.SQLITE_OK {
 		return e.h.err(rc)
 	}
 	return nil
@@ -208,92 +235,114 @@ func (e *eventInsert) run(stmt uintptr, rows []boundRow) error {
 // bindRow binds a row's values from parameter i on, as the columns of
 // shortCols (and fullCols) list them; see the schema for each column's
 // encoding, and ipValue (read back by addrOf) for the address.
-func (e *eventInsert) bindRow(stmt uintptr, i int32, b *boundRow) int32 {
+func (e *eventInsert) bindRow(s *cStmt, i int32, b *boundRow) int32 {
 	r := &b.r
-	rc := e.int(stmt, i, b.id)
-	rc |= e.int(stmt, i+1, b.node)
+	rc := e.int(s, i, b.id)
+	rc |= e.int(s, i+1, b.node)
 	if b.sat != 0 {
-		rc |= e.int(stmt, i+2, b.sat)
+		rc |= e.int(s, i+2, b.sat)
 	} else {
-		rc |= e.null(stmt, i+2)
+		rc |= e.null(s, i+2)
 	}
-	rc |= e.int(stmt, i+3, r.action)
-	rc |= e.int(stmt, i+4, r.status)
+	rc |= e.int(s, i+3, r.action)
+	rc |= e.int(s, i+4, r.status)
 	if r.hasSize {
-		rc |= e.int(stmt, i+5, r.size)
+		rc |= e.int(s, i+5, r.size)
 	} else {
-		rc |= e.null(stmt, i+5)
+		rc |= e.null(s, i+5)
 	}
 	switch r.pieceKind {
 	case 1:
-		rc |= e.blob(stmt, i+6, r.piece[:])
+		rc |= e.blob(s, i+6, r.piece[:])
 	case 2:
-		rc |= e.text(stmt, i+6, r.pieceText)
+		rc |= e.text(s, i+6, r.pieceText)
 	default:
-		rc |= e.null(stmt, i+6)
+		rc |= e.null(s, i+6)
 	}
 	switch {
 	case !r.ip.IsValid():
-		rc |= e.null(stmt, i+7)
+		rc |= e.null(s, i+7)
 	case r.ip.Is4():
-		rc |= e.int(stmt, i+7, ipv4Value(r.ip))
+		rc |= e.int(s, i+7, ipv4Value(r.ip))
 	default:
 		a := r.ip.As16()
-		rc |= e.blob(stmt, i+7, a[:])
+		rc |= e.blob(s, i+7, a[:])
 	}
 	if r.country != "" {
-		rc |= e.text(stmt, i+8, r.country)
+		rc |= e.text(s, i+8, r.country)
 	} else {
-		rc |= e.null(stmt, i+8)
+		rc |= e.null(s, i+8)
 	}
 	if !e.full {
 		return rc
 	}
 	if r.ms != 0 {
-		rc |= e.int(stmt, i+9, r.ms)
+		rc |= e.int(s, i+9, r.ms)
 	} else {
-		rc |= e.null(stmt, i+9)
+		rc |= e.null(s, i+9)
 	}
 	if r.errorReason != "" {
-		rc |= e.text(stmt, i+10, r.errorReason)
+		rc |= e.text(s, i+10, r.errorReason)
 	} else {
-		rc |= e.null(stmt, i+10)
+		rc |= e.null(s, i+10)
 	}
 	if r.timed {
-		rc |= e.int(stmt, i+11, r.durationMS)
+		rc |= e.int(s, i+11, r.durationMS)
 	} else {
-		rc |= e.null(stmt, i+11)
+		rc |= e.null(s, i+11)
 	}
 	return rc
 }
 
 // The binds return SQLite's result code; SQLITE_OK is 0, so that a row's
-// codes can be ORed and checked once.
+// codes can be ORed and checked once. Bindings outlast a run (reset keeps
+// them), so an integer or NULL already bound at a parameter is not bound
+// again: the node's ID always, and often the satellite, action and status.
 
-func (e *eventInsert) int(stmt uintptr, i int32, v int64) int32 {
-	return sqlite3.Xsqlite3_bind_int64(e.h.tls, stmt, i, v)
+func (e *eventInsert) int(s *cStmt, i int32, v int64) int32 {
+	b := &s.bound[i-1]
+	if b.kind == boundInt && b.v == v {
+		return sqlite3.SQLITE_OK
+	}
+	rc := sqlite3.Xsqlite3_bind_int64(e.h.tls, s.p, i, v)
+	*b = boundValue{kind: boundInt, v: v}
+	if rc != sqlite3.SQLITE_OK {
+		b.kind = boundOther
+	}
+	return rc
 }
 
-func (e *eventInsert) null(stmt uintptr, i int32) int32 {
-	return sqlite3.Xsqlite3_bind_null(e.h.tls, stmt, i)
+func (e *eventInsert) null(s *cStmt, i int32) int32 {
+	b := &s.bound[i-1]
+	if b.kind == boundNull {
+		return sqlite3.SQLITE_OK
+	}
+	rc := sqlite3.Xsqlite3_bind_null(e.h.tls, s.p, i)
+	b.kind = boundNull
+	if rc != sqlite3.SQLITE_OK {
+		b.kind = boundOther
+	}
+	return rc
 }
 
-func (e *eventInsert) text(stmt uintptr, i int32, s string) int32 {
-	if len(s) > cap(e.arena)-len(e.arena) {
-		return e.transient(stmt, i, []byte(s), true)
+func (e *eventInsert) text(s *cStmt, i int32, v string) int32 {
+	s.bound[i-1].kind = boundOther
+	if len(v) > cap(e.arena)-len(e.arena) {
+		return e.transient(s, i, []byte(v), true)
 	}
 	p := e.arenaEnd()
-	e.arena = append(e.arena, s...)
-	return sqlite3.Xsqlite3_bind_text(e.h.tls, stmt, i, p, int32(len(s)), 0)
+	e.arena = append(e.arena, v...)
+	return sqlite3.Xsqlite3_bind_text(e.h.tls, s.p, i, p, int32(len(v)), 0)
 }
 
-func (e *eventInsert) blob(stmt uintptr, i int32, b []byte) int32 {
-	if len(b) > cap(e.arena)-len(e.arena) {
-		return e.transient(stmt, i, b, false)
+func (e *eventInsert) blob(s *cStmt, i int32, v []byte) int32 {
+	s.bound[i-1].kind = boundOther
+	if len(v) > cap(e.arena)-len(e.arena) {
+		return e.transient(s, i, v, false)
 	}
 	p := e.arenaEnd()
-	e.arena = append(e.arena, b...)
-	return sqlite3.Xsqlite3_bind_blob(e.h.tls, stmt, i, p, int32(len(b)), 0)
+	e.arena = append(e.arena, v...)
+	return sqlite3.Xsqlite3_bind_blob(e.h.tls, s.p, i, p, int32(len(v)), 0)
 }
 
 // arenaEnd is the address where the next value appended to the arena goes.
@@ -301,7 +350,8 @@ func (e *eventInsert) arenaEnd() uintptr { return e.arenaAt + uintptr(len(e.aren
 
 // transient binds a copy of b that SQLite makes before returning, from a
 // C copy freed after.
-func (e *eventInsert) transient(stmt uintptr, i int32, b []byte, text bool) int32 {
+func (e *eventInsert) transient(s *cStmt, i int32, b []byte, text bool) int32 {
+	s.bound[i-1].kind = boundOther
 	if len(b) > 1<<30 {
 		return sqlite3.SQLITE_TOOBIG
 	}
@@ -312,7 +362,7 @@ func (e *eventInsert) transient(stmt uintptr, i int32, b []byte, text bool) int3
 	defer sqlite3.Xsqlite3_free(e.h.tls, p)
 	copy(c, b)
 	if text {
-		return sqlite3.Xsqlite3_bind_text(e.h.tls, stmt, i, p, int32(len(b)), sqlite3.SQLITE_TRANSIENT)
+		return sqlite3.Xsqlite3_bind_text(e.h.tls, s.p, i, p, int32(len(b)), sqlite3.SQLITE_TRANSIENT)
 	}
-	return sqlite3.Xsqlite3_bind_blob(e.h.tls, stmt, i, p, int32(len(b)), sqlite3.SQLITE_TRANSIENT)
+	return sqlite3.Xsqlite3_bind_blob(e.h.tls, s.p, i, p, int32(len(b)), sqlite3.SQLITE_TRANSIENT)
 }
