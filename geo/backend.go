@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
+	"sync"
 
 	"github.com/oschwald/geoip2-golang/v2"
 	"github.com/oschwald/maxminddb-golang/v2"
@@ -44,18 +45,51 @@ func (b *geoip2Backend) close() error { return b.r.Close() }
 // fallback) and IPinfo Lite.
 type countryCodeBackend struct {
 	r *maxminddb.Reader
+	// byOffset holds the code of each record decoded so far, by its offset
+	// in the database: networks share few records (one per country in
+	// the embedded database), and decoding one is most of a lookup's cost.
+	// At most maxRecordCodes are kept, whatever the database.
+	mu       sync.RWMutex
+	byOffset map[uintptr]code
 }
+
+// maxRecordCodes bounds countryCodeBackend.byOffset (about 1 MB).
+const maxRecordCodes = 1 << 15
 
 type countryCodeRecord struct {
 	CountryCode string `maxminddb:"country_code"`
 }
 
+func newCountryCodeBackend(r *maxminddb.Reader) *countryCodeBackend {
+	return &countryCodeBackend{r: r, byOffset: map[uintptr]code{}}
+}
+
 func (b *countryCodeBackend) country(a netip.Addr) (code, error) {
-	var rec countryCodeRecord
-	if err := b.r.Lookup(a).Decode(&rec); err != nil {
+	res := b.r.Lookup(a)
+	if err := res.Err(); err != nil {
 		return codeUnknown, err
 	}
-	return parseCode(rec.CountryCode), nil
+	if !res.Found() {
+		return codeUnknown, nil
+	}
+	off := res.Offset()
+	b.mu.RLock()
+	c, ok := b.byOffset[off]
+	b.mu.RUnlock()
+	if ok {
+		return c, nil
+	}
+	var rec countryCodeRecord
+	if err := res.Decode(&rec); err != nil {
+		return codeUnknown, err
+	}
+	c = parseCode(rec.CountryCode)
+	b.mu.Lock()
+	if len(b.byOffset) < maxRecordCodes {
+		b.byOffset[off] = c
+	}
+	b.mu.Unlock()
+	return c, nil
 }
 
 func (b *countryCodeBackend) close() error { return b.r.Close() }
@@ -130,7 +164,7 @@ func openCountryCode(path, dbType string) (backend, error) {
 		}
 		var rec countryCodeRecord
 		if res.Decode(&rec) == nil && parseCode(rec.CountryCode) != codeUnknown {
-			return &countryCodeBackend{r: r}, nil
+			return newCountryCodeBackend(r), nil
 		}
 	}
 	_ = r.Close()

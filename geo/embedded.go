@@ -91,5 +91,5 @@ func openEmbedded() (backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("geo: embedded database %s is not a MaxMind DB: %w", embeddedFile, err)
 	}
-	return &countryCodeBackend{r: r}, nil
+	return newCountryCodeBackend(r), nil
 }

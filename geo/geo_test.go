@@ -851,3 +851,35 @@ func BenchmarkCountryUncached(b *testing.B) {
 		})
 	}
 }
+
+// The embedded database's codes, remembered by record, are the codes a
+// fresh decode of each address's record gives, and what is remembered
+// stays within maxRecordCodes.
+func TestRecordCodes(t *testing.T) {
+	b, err := openEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.close()
+	cb := b.(*countryCodeBackend)
+	countries := map[code]bool{}
+	for _, a := range append(benchAddrs(20000), netip.MustParseAddr("2a00:1450:4001:80b::200e"), netip.MustParseAddr("2001:db8::1")) {
+		for range 2 { // decoded, then remembered
+			got, err := cb.country(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rec countryCodeRecord
+			if err := cb.r.Lookup(a).Decode(&rec); err != nil {
+				t.Fatal(err)
+			}
+			if want := parseCode(rec.CountryCode); got != want {
+				t.Fatalf("%s: %s, its record says %s", a, got, want)
+			}
+			countries[got] = true
+		}
+	}
+	if n := len(cb.byOffset); n == 0 || n > maxRecordCodes || len(countries) < 100 {
+		t.Fatalf("%d records remembered, %d countries seen", n, len(countries))
+	}
+}
