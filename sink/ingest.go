@@ -595,7 +595,9 @@ type item struct {
 	level    parser.Level
 	raceLost bool
 	outcome  bool
-	other    *parser.Event // the other kinds
+	// A started line: its time and action in row, and pieceID.
+	started bool
+	other   *parser.Event // the other kinds
 }
 
 var itemPool = sync.Pool{New: func() any { s := make([]item, 0, 1024); return &s }}
@@ -824,7 +826,10 @@ func (p *pipeline) parse(ch *chunk, ps *parser.Parser) {
 			e := EventFrom(p.in.node, &ev, ev.Result, country)
 			ch.items = append(ch.items, item{end: off, row: e.row(), pieceID: ev.PieceID, message: ev.Message,
 				result: ev.Result, level: ev.Level, raceLost: ev.RaceLost, outcome: true})
-		case parser.KindTransferStarted, parser.KindUploadRejected, parser.KindReputation, parser.KindCompaction:
+		case parser.KindTransferStarted: // what pairing needs, without a copy of the event
+			ch.items = append(ch.items, item{end: off, row: row{time: ev.Time, action: int64(ev.Action)},
+				pieceID: ev.PieceID, started: true})
+		case parser.KindUploadRejected, parser.KindReputation, parser.KindCompaction:
 			other := ev // a copy, so that ev does not escape for every line
 			ch.items = append(ch.items, item{end: off, other: &other})
 		}
@@ -848,6 +853,13 @@ func (p *pipeline) apply(it *item) {
 		r := &p.batch.rows[len(p.batch.rows)-1]
 		r.status = int64(o.Result)
 		r.timed, r.durationMS = o.Timed, o.Duration.Milliseconds()
+		return
+	}
+	if it.started {
+		ev := parser.Event{Kind: parser.KindTransferStarted, Time: it.row.time, Action: parser.Action(it.row.action),
+			PieceID: it.pieceID}
+		s.see(ev.Time)
+		s.start(&ev)
 		return
 	}
 	ev := it.other
