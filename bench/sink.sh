@@ -14,6 +14,10 @@
 # (4) report on the same log against one grep -c pass whose output goes to
 #     a pipe (GNU grep stops at the first match when it writes to
 #     /dev/null): best of 3 each, target report <= 3x grep.
+# (3) and (4) run on two logs: "issue", the kind issue 10 measured on (a
+# node logging at DEBUG: genlog -started 0.7, 57.6 % outcome lines), which
+# the targets apply to; and "dense", genlog's default (97 % outcome lines,
+# no started lines), shown for comparison.
 # See bench/README.md.
 #
 # Environment:
@@ -68,7 +72,8 @@ build_exporters "$sdir"
 say "generating the logs (seed $SEED)"
 "$out/genlog" -n 200000 -seed "$SEED" -o "$sdir/src/busy.log"
 for i in 1 2 3 4; do "$out/genlog" -n 200000 -seed "$((SEED + i))" -o "$sdir/src/four$i.log"; done
-"$out/genlog" -n "$INGEST_LINES" -seed "$SEED" -o "$sdir/src/ingest.log"
+"$out/genlog" -n "$INGEST_LINES" -seed "$SEED" -started 0.7 -o "$sdir/src/issue.log"
+"$out/genlog" -n "$INGEST_LINES" -seed "$SEED" -o "$sdir/src/dense.log"
 
 # --- helpers ----------------------------------------------------------------
 jget() { sed -n 's/.*"'"$2"'":\([-+.0-9eE]*\).*/\1/p' "$1"; }
@@ -113,7 +118,7 @@ transfers() {
 
 status=0
 rows=()
-row() { rows+=("$(printf '%-8s %-44s %20s   %s' "$1" "$2" "$3" "${4:-}")"); }
+row() { rows+=("$(printf '%-8s %-56s %20s   %s' "$1" "$2" "$3" "${4:-}")"); }
 check() { # VALUE OP LIMIT
 	if awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { exit !((op == "<=" && v <= l) || (op == ">=" && v >= l) || (op == "<" && v < l)) }'; then
 		echo OK
@@ -172,46 +177,48 @@ for bin in "${bins[@]}"; do
 	if [ "$bin" = after ] && { [ "$res" = MISS ] || [ "$counts" != MATCH ]; }; then status=1; fi
 	row "$bin" "four nodes: VmHWM (VmRSS $((rss / 1024)) MB), sink vs report" "$hwm_mb MB" "<= $max_rss_mb MB: $res, $counts"
 
-	# --- (3) ingest ---------------------------------------------------------
-	say "$bin: (3) ingest of $INGEST_LINES lines"
-	rm -f "$sdir/$bin.ingest.db"*
-	t0=$EPOCHREALTIME
-	/usr/bin/time -f %M -o "$sdir/$bin.ingest.rss" "$sdir/$bin" ingest --db "$sdir/$bin.ingest.db" --progress none \
-		"N:$sdir/src/ingest.log" >"$sdir/$bin.ingest.out" 2>"$sdir/$bin.ingest.err" || die "$bin: ingest failed"
-	t1=$EPOCHREALTIME
-	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-	ev=$(sed -n 's/^\([0-9]*\) events from \([0-9]*\) lines.*/\1/p' "$sdir/$bin.ingest.out")
-	ln=$(sed -n 's/^\([0-9]*\) events from \([0-9]*\) lines.*/\2/p' "$sdir/$bin.ingest.out")
-	evs=$(awk -v n="$ev" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
-	lns=$(awk -v n="$ln" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
-	peak=$(awk '{ printf "%.1f", $1 / 1024 }' "$sdir/$bin.ingest.rss")
-	r1=$(check "$evs" ">=" "$min_events_per_s")
-	r2=$(check "$lns" ">=" "$min_lines_per_s")
-	r3=$(check "$peak" "<" "$max_rss_mb")
-	if [ "$bin" = after ] && [ "$r1$r2$r3" != OKOKOK ]; then status=1; fi
-	row "$bin" "ingest: $ev events from $ln lines in ${secs}s" "$evs events/s" ">= $min_events_per_s: $r1"
-	row "$bin" "ingest: end to end" "$lns lines/s" ">= $min_lines_per_s: $r2"
-	row "$bin" "ingest: peak RSS" "$peak MB" "< $max_rss_mb MB: $r3"
-
-	# --- (4) report against grep -------------------------------------------
-	say "$bin: (4) report and grep -c on $INGEST_LINES lines, best of 3"
-	cat "$sdir/src/ingest.log" >/dev/null # the page cache, for both
-	tg=999 tr=999
-	for _ in 1 2 3; do
+	for log in issue dense; do
+		# --- (3) ingest ---------------------------------------------------------
+		say "$bin: (3) ingest of $INGEST_LINES lines ($log log)"
+		rm -f "$sdir/$bin.$log.db"*
 		t0=$EPOCHREALTIME
-		grep -c -F uploaded "$sdir/src/ingest.log" | cat >/dev/null
+		/usr/bin/time -f %M -o "$sdir/$bin.$log.rss" "$sdir/$bin" ingest --db "$sdir/$bin.$log.db" --progress none \
+			"N:$sdir/src/$log.log" >"$sdir/$bin.$log.out" 2>"$sdir/$bin.$log.err" || die "$bin: ingest failed"
 		t1=$EPOCHREALTIME
-		"$sdir/$bin" report --format json "$sdir/src/ingest.log" | cat >/dev/null
-		t2=$EPOCHREALTIME
-		tg=$(awk -v a="$t0" -v b="$t1" -v m="$tg" 'BEGIN { d = b - a; printf "%.3f", d < m ? d : m }')
-		tr=$(awk -v a="$t1" -v b="$t2" -v m="$tr" 'BEGIN { d = b - a; printf "%.3f", d < m ? d : m }')
+		secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+		ev=$(sed -n 's/^\([0-9]*\) events from \([0-9]*\) lines.*/\1/p' "$sdir/$bin.$log.out")
+		ln=$(sed -n 's/^\([0-9]*\) events from \([0-9]*\) lines.*/\2/p' "$sdir/$bin.$log.out")
+		evs=$(awk -v n="$ev" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
+		lns=$(awk -v n="$ln" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
+		peak=$(awk '{ printf "%.1f", $1 / 1024 }' "$sdir/$bin.$log.rss")
+		r1=$(check "$evs" ">=" "$min_events_per_s")
+		r2=$(check "$lns" ">=" "$min_lines_per_s")
+		r3=$(check "$peak" "<" "$max_rss_mb")
+		if [ "$bin" = after ] && [ "$log" = issue ] && [ "$r1$r2$r3" != OKOKOK ]; then status=1; fi
+		row "$bin" "$log: ingest $ev events of $ln lines in ${secs}s" "$evs events/s" ">= $min_events_per_s: $r1"
+		row "$bin" "$log: ingest, end to end" "$lns lines/s" ">= $min_lines_per_s: $r2"
+		row "$bin" "$log: ingest, peak RSS" "$peak MB" "< $max_rss_mb MB: $r3"
+
+		# --- (4) report against grep -------------------------------------------
+		say "$bin: (4) report and grep -c on $INGEST_LINES lines ($log log), best of 3"
+		cat "$sdir/src/$log.log" >/dev/null # the page cache, for both
+		tg=999 tr=999
+		for _ in 1 2 3; do
+			t0=$EPOCHREALTIME
+			grep -c -F uploaded "$sdir/src/$log.log" | cat >/dev/null
+			t1=$EPOCHREALTIME
+			"$sdir/$bin" report --format json "$sdir/src/$log.log" | cat >/dev/null
+			t2=$EPOCHREALTIME
+			tg=$(awk -v a="$t0" -v b="$t1" -v m="$tg" 'BEGIN { d = b - a; printf "%.3f", d < m ? d : m }')
+			tr=$(awk -v a="$t1" -v b="$t2" -v m="$tr" 'BEGIN { d = b - a; printf "%.3f", d < m ? d : m }')
+		done
+		ratio=$(awk -v a="$tr" -v b="$tg" 'BEGIN { printf "%.2f", a / b }')
+		r4=$(check "$ratio" "<=" 3)
+		if [ "$bin" = after ] && [ "$log" = issue ] && [ "$r4" != OK ]; then status=1; fi
+		row "$bin" "$log: report ${tr}s, grep -c | cat ${tg}s" "${ratio}x" "<= 3x: $r4"
 	done
-	ratio=$(awk -v a="$tr" -v b="$tg" 'BEGIN { printf "%.2f", a / b }')
-	r4=$(check "$ratio" "<=" 3)
-	if [ "$bin" = after ] && [ "$r4" != OK ]; then status=1; fi
-	row "$bin" "report ${tr}s vs grep -c | cat ${tg}s" "${ratio}x" "<= 3x: $r4"
 done
 
-printf '\n%-8s %-44s %20s   %s\n' binary measurement value target
+printf '\n%-8s %-56s %20s   %s\n' binary measurement value target
 printf '%s\n' "${rows[@]}"
 exit "$status"

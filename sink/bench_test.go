@@ -3,13 +3,17 @@ package sink
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/storagenode-exporter/storagenode-exporter/geo"
+	"github.com/storagenode-exporter/storagenode-exporter/parser"
 )
 
 // benchLog returns the log BenchmarkIngest reads: $SINK_BENCH_LOG, else a
@@ -99,4 +103,56 @@ func BenchmarkIngest(b *testing.B) {
 func benchWorkers() int {
 	n, _ := strconv.Atoi(os.Getenv("SINK_BENCH_WORKERS"))
 	return n
+}
+
+// BenchmarkWriteBatch measures the writer alone: batches of 8,192 events
+// (successes and failures, with and without durations, IPv4 and IPv6) into
+// one database, per event.
+//
+//	go test -run XXX -bench WriteBatch ./sink/
+func BenchmarkWriteBatch(b *testing.B) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(b.TempDir(), "w.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	r := rand.New(rand.NewPCG(1, 2))
+	t := time.Date(2026, 9, 5, 14, 0, 0, 0, time.UTC)
+	events := make([]Event, DefaultIngestBatch)
+	next := func() {
+		for i := range events {
+			t = t.Add(time.Duration(r.IntN(60)) * time.Millisecond)
+			var piece [32]byte
+			for k := range piece {
+				piece[k] = byte(r.Uint32())
+			}
+			e := Event{Time: t, Node: "bench", Satellite: testSatellites[r.IntN(4)], Action: parser.Action(1 + r.IntN(5)),
+				Status: parser.Success, Size: int64(r.IntN(2 << 20)), HasSize: true, PieceID: encodePiece(piece[:]),
+				Remote: netip.AddrFrom4([4]byte{byte(1 + r.IntN(220)), byte(r.Uint32()), byte(r.Uint32()), byte(r.Uint32())}),
+				Country: "DE"}
+			if r.IntN(10) == 0 {
+				e.Status, e.ErrorReason = parser.Canceled, "context canceled"
+			}
+			if r.IntN(2) == 0 {
+				e.Duration, e.Timed = time.Duration(r.IntN(5000))*time.Millisecond, true
+			}
+			if r.IntN(20) == 0 {
+				e.Remote = netip.MustParseAddr("2001:db8::7")
+			}
+			events[i] = e
+		}
+	}
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		next()
+		b.StartTimer()
+		if err := db.WriteBatch(ctx, events, nil); err != nil {
+			b.Fatal(err)
+		}
+		n += len(events)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/event")
 }
