@@ -129,7 +129,7 @@ func BenchmarkWriteBatch(b *testing.B) {
 			}
 			e := Event{Time: t, Node: "bench", Satellite: testSatellites[r.IntN(4)], Action: parser.Action(1 + r.IntN(5)),
 				Status: parser.Success, Size: int64(r.IntN(2 << 20)), HasSize: true, PieceID: encodePiece(piece[:]),
-				Remote: netip.AddrFrom4([4]byte{byte(1 + r.IntN(220)), byte(r.Uint32()), byte(r.Uint32()), byte(r.Uint32())}),
+				Remote:  netip.AddrFrom4([4]byte{byte(1 + r.IntN(220)), byte(r.Uint32()), byte(r.Uint32()), byte(r.Uint32())}),
 				Country: "DE"}
 			if r.IntN(10) == 0 {
 				e.Status, e.ErrorReason = parser.Canceled, "context canceled"

@@ -119,7 +119,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 			return nil, fail(fmt.Errorf("directory: %w", unwrapPathError(derr)))
 		}
 	}
-	q := fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(0)&_pragma=wal_autocheckpoint(8192)&_txlock=immediate",
+	q := fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(0)&_pragma=wal_autocheckpoint(1024)&_txlock=immediate",
 		opts.BusyTimeout.Milliseconds())
 	if opts.ReadOnly {
 		q += "&mode=ro"
