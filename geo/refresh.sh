@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Re-download the embedded fallback country database and rewrite
-# geo/data/geo-whois-asn-country.mmdb.gz (gzip -9, via compress/gzip).
+# geo/data/geo-whois-asn-country.mmdb (stored as it is: the binary reads it in
+# place; git compresses it in its packs).
 #
 # Usage: geo/refresh.sh [VERSION]    (default: latest)
 #
-# Needs npm (registry access), tar, and the Go toolchain. Run from anywhere.
+# Needs npm (registry access), tar and node. Run from anywhere.
 # Afterwards: update the version/date/size lines in geo/README.md, run
 # `go test -race ./geo/` and commit geo/data/.
 set -euo pipefail
@@ -16,7 +17,7 @@ mmdb_name="geo-whois-asn-country.mmdb"
 geo_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(cd "$geo_dir/.." && pwd)"
 data_dir="$geo_dir/data"
-out="$data_dir/$mmdb_name.gz"
+out="$data_dir/$mmdb_name"
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -38,7 +39,7 @@ fi
 version="$(node -p 'require(process.argv[1]).version' "$tmp/package/package.json")"
 
 mkdir -p "$data_dir"
-(cd "$repo_root" && go run ./geo/internal/gzipdb -in "$src" -out "$out")
+cp "$src" "$out.tmp" && mv "$out.tmp" "$out"
 printf '%s\n' "$version" >"$data_dir/VERSION"
 if [[ -f "$tmp/package/NRO_LICENSE" ]]; then
 	cp "$tmp/package/NRO_LICENSE" "$data_dir/NRO_LICENSE"
@@ -47,4 +48,4 @@ fi
 echo "package:    $pkg"
 echo "version:    $version"
 echo "mmdb:       $(wc -c <"$src") bytes, sha256 $(sha256sum "$src" | cut -d' ' -f1)"
-echo "compressed: $(wc -c <"$out") bytes -> ${out#"$repo_root"/}"
+echo "written:    ${out#"$repo_root"/}"
