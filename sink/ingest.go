@@ -37,7 +37,7 @@ const DefaultIngestBatch = 8192
 type IngestOptions struct {
 	Geo       Countries // nil: no country is stored
 	BatchSize int       // events per transaction; 0: DefaultIngestBatch
-	Workers   int       // parsing goroutines; 0: one per CPU but one (the writer's)
+	Workers   int       // parsing goroutines; 0: one per CPU (they take the CPU the writer leaves while SQLite writes)
 	// Progress, when set, is called after every chunk of about 1 MiB, on
 	// the goroutine running File.
 	Progress func(Progress)
@@ -116,7 +116,7 @@ func (db *DB) NewIngester(node string, opts IngestOptions) *Ingester {
 		opts.BatchSize = DefaultIngestBatch
 	}
 	if opts.Workers <= 0 {
-		opts.Workers = max(1, runtime.GOMAXPROCS(0)-1)
+		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 	if opts.chunkSize <= 0 {
 		opts.chunkSize = chunkSize
