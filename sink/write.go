@@ -133,13 +133,44 @@ type writer struct {
 	// (see eventID). It stays valid across transactions as long as no
 	// other connection commits: lastVersion is the data_version it is
 	// valid for.
-	nextSeq     map[int64]int64
+	nextSeq     seqs
 	lastVersion int64
 	// top is the highest event ID in the table or assigned by this writer,
 	// valid with nextSeq (-1: unknown): a second above it has no events
 	// yet, so its first ID needs no query. A log in time order asks the
 	// database once per transaction instead of once per second.
 	top int64
+}
+
+// seqs maps seconds to their next free sequence number. The second written
+// last is kept aside: a log in time order writes many events a second, and
+// asks the map once per second instead of once per event.
+type seqs struct {
+	m          map[int64]int64
+	last, next int64 // the second written last and its next number
+	held       bool  // last and next are set, and not in m
+}
+
+func (q *seqs) get(sec int64) (int64, bool) {
+	if q.held && sec == q.last {
+		return q.next, true
+	}
+	n, ok := q.m[sec]
+	return n, ok
+}
+
+func (q *seqs) set(sec, next int64) {
+	if q.held && sec != q.last {
+		q.m[q.last] = q.next
+	}
+	q.last, q.next, q.held = sec, next, true
+}
+
+func (q *seqs) len() int { return len(q.m) + 1 }
+
+func (q *seqs) reset() {
+	clear(q.m)
+	q.held = false
 }
 
 func insertSQL(cols string, n, rows int) string {
@@ -151,7 +182,7 @@ func prepareWriter(ctx context.Context, conn interface {
 	Raw(func(any) error) error
 }) (*writer, error) {
 	w := &writer{
-		nextSeq: map[int64]int64{},
+		nextSeq: seqs{m: map[int64]int64{}},
 		top:     -1,
 	}
 	err := conn.Raw(func(dc any) error {
@@ -288,7 +319,7 @@ func (w *writer) write(ctx context.Context, c driverConn, ids *idCache, b *Batch
 		if !committed {
 			tx.Rollback()
 			ids.rollback()
-			clear(w.nextSeq)
+			w.nextSeq.reset()
 			w.top = -1
 		}
 		w.short.discard()
@@ -297,14 +328,14 @@ func (w *writer) write(ctx context.Context, c driverConn, ids *idCache, b *Batch
 	if v, _, err := queryInt(w.dataVersion); err != nil {
 		return 0, err
 	} else if v != w.lastVersion {
-		clear(w.nextSeq) // another connection wrote
+		w.nextSeq.reset() // another connection wrote
 		w.top = -1
 		w.lastVersion = v
-	} else if len(w.nextSeq) > 1<<16 {
+	} else if w.nextSeq.len() > 1<<16 {
 		// Between transactions nothing is bound and not yet inserted, so
 		// the seconds can be asked again: the map stays small in a long
 		// ingest.
-		clear(w.nextSeq)
+		w.nextSeq.reset()
 	}
 	for i := range b.Events {
 		if i&1023 == 1023 {
@@ -499,7 +530,7 @@ func (w *writer) flushEvents() error {
 func (w *writer) eventID(t time.Time) (int64, error) {
 	lo := idFloor(t)
 	sec := lo >> seqBits
-	seq, ok := w.nextSeq[sec]
+	seq, ok := w.nextSeq.get(sec)
 	if !ok && w.top < 0 {
 		top, _, err := queryInt(w.maxAll) // NULL when empty: 0
 		if err != nil {
@@ -519,7 +550,7 @@ func (w *writer) eventID(t time.Time) (int64, error) {
 	if seq >= 1<<seqBits {
 		return 0, fmt.Errorf("more than %d events in the second of %s", 1<<seqBits, t.UTC().Format(time.RFC3339))
 	}
-	w.nextSeq[sec] = seq + 1
+	w.nextSeq.set(sec, seq+1)
 	id := lo | seq
 	w.top = max(w.top, id)
 	return id, nil
