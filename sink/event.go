@@ -147,22 +147,29 @@ func decodePiece(dst *[32]byte, id string) bool {
 	if len(id) != 52 {
 		return false
 	}
-	var acc uint64
-	bits, n := 0, 0
-	for i := 0; i < 52; i++ {
-		v := b32Value[id[i]]
-		if v == 0xff {
-			return false
+	// Eight characters are 40 bits, five bytes: six blocks give 30 bytes,
+	// the last four characters 20 bits, two bytes and four bits that must
+	// be zero. A character outside the alphabet maps to 0xff, which sets
+	// bits that no valid value has.
+	var bad byte
+	for blk := range 6 {
+		var v uint64
+		for _, c := range []byte(id[blk*8 : blk*8+8]) {
+			x := b32Value[c]
+			bad |= x
+			v = v<<5 | uint64(x&31)
 		}
-		acc = acc<<5 | uint64(v)
-		bits += 5
-		if bits >= 8 {
-			bits -= 8
-			dst[n] = byte(acc >> bits)
-			n++
-		}
+		d := dst[blk*5 : blk*5+5]
+		d[0], d[1], d[2], d[3], d[4] = byte(v>>32), byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
 	}
-	return n == 32 && acc&(1<<bits-1) == 0
+	var v uint64
+	for _, c := range []byte(id[48:52]) {
+		x := b32Value[c]
+		bad |= x
+		v = v<<5 | uint64(x&31)
+	}
+	dst[30], dst[31] = byte(v>>12), byte(v>>4)
+	return bad < 32 && v&15 == 0
 }
 
 // encodePiece is the inverse of decodePiece.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -494,5 +495,57 @@ func TestPositions(t *testing.T) {
 	cancel()
 	if err := db.WriteBatch(ctx2, nil, q); !errors.Is(err, context.Canceled) || q.ID != 0 {
 		t.Errorf("canceled write: %v, id %d", err, q.ID)
+	}
+}
+
+// decodePiece reads the same bytes, and refuses the same IDs, as a
+// character-at-a-time base32 decoder.
+func TestDecodePieceAgainstLoop(t *testing.T) {
+	t.Parallel()
+	loop := func(dst *[32]byte, id string) bool {
+		if len(id) != 52 {
+			return false
+		}
+		var acc uint64
+		bits, n := 0, 0
+		for i := 0; i < 52; i++ {
+			v := b32Value[id[i]]
+			if v == 0xff {
+				return false
+			}
+			acc = acc<<5 | uint64(v)
+			bits += 5
+			if bits >= 8 {
+				bits -= 8
+				dst[n] = byte(acc >> bits)
+				n++
+			}
+		}
+		return n == 32 && acc&(1<<bits-1) == 0
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	for i := range 100000 {
+		b := make([]byte, 52)
+		for k := range b {
+			b[k] = alphabet[r.IntN(32)]
+		}
+		switch i % 4 {
+		case 1: // a last character whose low bits are not zero, or are
+			b[51] = alphabet[r.IntN(32)]
+		case 2: // a character outside the alphabet
+			b[r.IntN(52)] = byte(r.IntN(256))
+		case 3: // a valid ID
+			var p [32]byte
+			for k := range p {
+				p[k] = byte(r.Uint32())
+			}
+			b = []byte(encodePiece(p[:]))
+		}
+		var got, want [32]byte
+		okGot, okWant := decodePiece(&got, string(b)), loop(&want, string(b))
+		if okGot != okWant || okGot && got != want {
+			t.Fatalf("%q: %v %x, the loop says %v %x", b, okGot, got, okWant, want)
+		}
 	}
 }
