@@ -135,9 +135,9 @@ func (in *Ingester) Err() error { return in.broken }
 // The parts of the log that other readers hold (serve follows it) are not
 // read again: File fills the ranges before them, and stops where a range
 // another live process extends begins (FileResult.HeldBy). See ranges.go.
-func (in *Ingester) File(ctx context.Context, path string) (FileResult, error) {
+func (in *Ingester) File(ctx context.Context, path string) (res FileResult, err error) {
 	start := time.Now()
-	res := FileResult{Node: in.node, Path: path}
+	res = FileResult{Node: in.node, Path: path}
 	if in.broken != nil {
 		return res, fmt.Errorf("an earlier write failed: %w", in.broken)
 	}

@@ -30,6 +30,9 @@ func ingest(t testing.TB, db *DB, node string, opts IngestOptions, paths ...stri
 		if err != nil {
 			t.Fatalf("ingest %s: %v", p, err)
 		}
+		if res.Duration <= 0 {
+			t.Fatalf("ingest %s: a duration of %v", p, res.Duration)
+		}
 		out = append(out, res)
 	}
 	return out
