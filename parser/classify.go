@@ -136,6 +136,26 @@ func init() {
 // In a line whose TABs became spaces the message's own trailing spaces are
 // lost; spaced tells to try the known message with its trailing space.
 func internMessage(b []byte, spaced bool) (string, msgID) {
+	// Transfer lines are nearly every line: their messages are matched
+	// without hashing.
+	switch string(b) {
+	case "uploaded":
+		return "uploaded", mUploaded
+	case "downloaded":
+		return "downloaded", mDownloaded
+	case "upload started":
+		return "upload started", mUploadStarted
+	case "download started":
+		return "download started", mDownloadStarted
+	case "upload canceled":
+		return "upload canceled", mUploadCanceled
+	case "download canceled":
+		return "download canceled", mDownloadCanceled
+	case "upload failed":
+		return "upload failed", mUploadFailed
+	case "download failed":
+		return "download failed", mDownloadFailed
+	}
 	if m, ok := messages[string(b)]; ok {
 		return m.text, m.id
 	}

@@ -17,9 +17,23 @@ var internedIDs = func() map[string]string {
 	return m
 }()
 
+// activeIDs are the IDs of the satellites that serve traffic, most
+// lines' satellites: compared before the map, they cost no hashing.
+var activeIDs = func() (ids []string) {
+	for _, s := range satellites.Active() {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}()
+
 func internSatellite(v rawVal) string {
 	if v.typ != 's' {
 		return ""
+	}
+	for _, id := range activeIDs {
+		if string(v.b) == id {
+			return id
+		}
 	}
 	if id, ok := internedIDs[string(v.b)]; ok {
 		return id
