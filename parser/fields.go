@@ -163,12 +163,18 @@ func (s *scanner) object(out *fields, headers bool, depth int) bool {
 		if !ok {
 			return false
 		}
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
-			return false
+		// zap writes `": "` between a key and its value: one test for the
+		// three places white space may be.
+		if s.i+2 < len(s.b) && s.b[s.i] == ':' && s.b[s.i+1] == ' ' && s.b[s.i+2] > ' ' {
+			s.i += 2
+		} else {
+			s.ws()
+			if s.i >= len(s.b) || s.b[s.i] != ':' {
+				return false
+			}
+			s.i++
+			s.ws()
 		}
-		s.i++
-		s.ws()
 		v, ok := s.value(depth)
 		if !ok {
 			return false
@@ -202,6 +208,9 @@ func (s *scanner) object(out *fields, headers bool, depth int) bool {
 		switch s.b[s.i] {
 		case ',':
 			s.i++
+			if s.i+1 < len(s.b) && s.b[s.i] == ' ' && s.b[s.i+1] == '"' { // zap's `, "`
+				s.i++
+			}
 		case '}':
 			s.i++
 			return true

@@ -3,6 +3,7 @@ package parser
 import (
 	"math/rand/v2"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -90,6 +91,51 @@ func TestTimeMemo(t *testing.T) {
 		t2, o2, n2, ok2 := parseTime([]byte(s))
 		if !t1.Equal(t2) || o1 != o2 || n1 != n2 || ok1 != ok2 {
 			t.Fatalf("%q: memo %v %d %d %v, parseTime %v %d %d %v", s, t1, o1, n1, ok1, t2, o2, n2, ok2)
+		}
+	}
+}
+
+// An object reads the same whatever white space stands around its colons
+// and commas (zap's `": "` and `, "` take a short path), and the same
+// objects are refused.
+func TestObjectWhiteSpace(t *testing.T) {
+	pairs := []string{`"piece_id":"ABC"`, `"size":2319360`, `"action":"GET"`, `"x":{"y":[1,2]}`,
+		`"remote_address":"1.2.3.4:5"`, `"error":null`, `"reason":"a \"b\""`}
+	seps := []string{"", " ", "  ", "\t", " \t", "\n"}
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 5000 {
+		var b strings.Builder
+		var canon strings.Builder
+		b.WriteString("{")
+		canon.WriteString("{")
+		n := 1 + r.IntN(len(pairs))
+		for k := range n {
+			p := pairs[r.IntN(len(pairs))]
+			if k > 0 {
+				b.WriteString(seps[r.IntN(len(seps))] + "," + seps[r.IntN(len(seps))])
+				canon.WriteString(",")
+			}
+			colon := strings.Index(p, ":")
+			b.WriteString(seps[r.IntN(len(seps))] + p[:colon] + seps[r.IntN(len(seps))] + ":" + seps[r.IntN(len(seps))] + p[colon+1:])
+			canon.WriteString(p)
+		}
+		b.WriteString(seps[r.IntN(len(seps))] + "}")
+		canon.WriteString("}")
+		var got, want fields
+		okGot, okWant := parseObject([]byte(b.String()), &got, false), parseObject([]byte(canon.String()), &want, false)
+		if !okGot || !okWant || got.set != want.set {
+			t.Fatalf("%q: %v, %q: %v", b.String(), okGot, canon.String(), okWant)
+		}
+		for id := range got.set {
+			if got.set[id] && (string(got.val[id].b) != string(want.val[id].b) || got.val[id].typ != want.val[id].typ) {
+				t.Fatalf("%q: field %d is %q, want %q", b.String(), id, got.val[id].b, want.val[id].b)
+			}
+		}
+	}
+	for _, bad := range []string{`{"a": }`, `{"a":, "b": 1}`, `{"a": 1, }`, `{"a": 1,"b"}`, `{"a" 1}`, `{"a": 1 "b": 2}`, `{"a": 1, "b": 2`} {
+		var f fields
+		if parseObject([]byte(bad), &f, false) {
+			t.Errorf("%q was read", bad)
 		}
 	}
 }
