@@ -251,7 +251,7 @@ func nodeDetail() board {
 				targets: []target{
 					series(perSecond(sel("storj_log_lines_total")), "all lines"),
 					series(perSecond(sel("storj_log_messages_total"), "level"), "{{level}}"),
-					series(perSecond(sel("storj_log_lines_unparsed_total")), "unparsed"),
+					series(perSecond(sel("storj_log_lines_unparsed_total"), "reason"), "unparsed: {{reason}}"),
 				},
 			}),
 		},
