@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"math/rand/v2"
-	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -118,23 +117,10 @@ func TestReaderLongLine(t *testing.T) {
 // process's allocations.)
 func TestTCPLongLine(t *testing.T) {
 	const huge = 64 << 20
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		io.Copy(conn, io.MultiReader(testutil.Hole(huge), strings.NewReader("\n"+strings.Repeat("after\n", 1000))))
-		io.Copy(io.Discard, conn) // until the source goes away
-	}()
+	addr := testutil.SendOnce(t, io.MultiReader(testutil.Hole(huge), strings.NewReader("\n"+strings.Repeat("after\n", 1000))))
 	var c counted
 	alloc := testutil.Allocated(func() {
-		src := NewTCP(ln.Addr().String(), nil)
+		src := NewTCP(addr, nil)
 		src.MaxLine = 64 << 10
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)

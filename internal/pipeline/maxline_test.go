@@ -3,7 +3,6 @@ package pipeline_test
 import (
 	"bytes"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -39,20 +38,7 @@ func TestRunLongLine(t *testing.T) {
 	if want.UnparsedBy[parser.ReasonTooLong] != 1 {
 		t.Fatalf("report counts %d lines too long", want.UnparsedBy[parser.ReasonTooLong])
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		io.Copy(conn, stream())
-		io.Copy(io.Discard, conn) // until serve goes away
-	}()
+	addr := testutil.SendOnce(t, stream())
 
 	var r *running
 	alloc := testutil.Allocated(func() {
@@ -60,7 +46,7 @@ func TestRunLongLine(t *testing.T) {
 			Nodes: []pipeline.NodeSpec{
 				{Name: "File", Source: log, Kind: pipeline.SourceFile},
 				{Name: "Piped", Source: "-", Kind: pipeline.SourceStdin},
-				{Name: "Remote", Source: ln.Addr().String(), Kind: pipeline.SourceTCP},
+				{Name: "Remote", Source: addr, Kind: pipeline.SourceTCP},
 			},
 			FromBeginning: true,
 			Stdin:         stream(),

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -200,4 +201,26 @@ func RepoRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// SendOnce listens on a loopback port and writes r to the first connection,
+// then reads it until the other side goes away (a log shipper's stream).
+// It returns the address; the listener closes when the test ends.
+func SendOnce(t testing.TB, r io.Reader) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		io.Copy(conn, r)
+		io.Copy(io.Discard, conn)
+	}()
+	return ln.Addr().String()
 }

@@ -56,25 +56,16 @@ func (d *Decoder) Byte() byte {
 }
 
 // Uvarint reads an unsigned varint.
-func (d *Decoder) Uvarint() uint64 {
-	if d.Err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.B)
-	if n <= 0 {
-		d.Err = ErrShort
-		return 0
-	}
-	d.B = d.B[n:]
-	return v
-}
+func (d *Decoder) Uvarint() uint64 { return varint(d, binary.Uvarint) }
 
 // Varint reads a signed varint.
-func (d *Decoder) Varint() int64 {
+func (d *Decoder) Varint() int64 { return varint(d, binary.Varint) }
+
+func varint[T uint64 | int64](d *Decoder, read func([]byte) (T, int)) T {
 	if d.Err != nil {
 		return 0
 	}
-	v, n := binary.Varint(d.B)
+	v, n := read(d.B)
 	if n <= 0 {
 		d.Err = ErrShort
 		return 0
